@@ -157,8 +157,8 @@ def _check(
         return (
             f"{where}: broken anchor '{link.url}': '{file_path}' has no element with "
             f"id '{fragment}'.\n"
-            "Fix: use an id that exists there (a heading's id is in its ¶ permalink on the "
-            "built page), or give the heading that id with {#id}."
+            "Fix: use an id that exists there (a heading's id is the part after # in the "
+            "heading's permalink on the built page), or give the heading that id with {#id}."
         )
     return None
 
