@@ -1,0 +1,109 @@
+"""noteexec: execute the notes (jupytext Markdown notebooks) at build time.
+
+The engine knows nothing of MkDocs; ``hooks/notes.py`` is the thin MkDocs hook
+that calls it. Usage::
+
+    from noteexec import ExecutionOptions, NoteRunner
+
+    with NoteRunner(root=repo, options=ExecutionOptions(fonts=(noto_sans_sc,))) as runner:
+        results = runner.run_notes(paths)        # {path: NoteResult}, run in parallel
+    for result in results.values():
+        for error in result.errors:
+            print(error)                         # notebooks/x.md:42: cell 3 raised ...
+
+Process model
+    `NoteRunner` starts a forkserver (``python -P -m noteexec._forkserver``)
+    with a clean environment: PYTHONHASHSEED=0, one BLAS/OpenMP thread,
+    MPLBACKEND=agg, LC_ALL=C.UTF-8, TZ=UTC, set before numpy is imported. The
+    forkserver is single-threaded, imports numpy, matplotlib and IPython once and
+    never imports actlib. Each note runs in a fresh process forked from it, one
+    Unix-socket connection per note, so notes run in parallel (``jobs``) and
+    nothing leaks from one note to the next (print options, rcParams,
+    monkeypatches, ``sys.modules``). A note's process has its own process
+    group, reseeds ``random`` and NumPy's global generator with ``seed``, sets
+    RLIMIT_AS (``memory_limit``, 4 GiB unless the note's
+    ``execute.memory_limit`` says otherwise), works in the note's folder (so
+    data next to the note opens as in Jupyter) and runs the cells. A cell past
+    its timeout gets an exception at its current line (SIGALRM); if it does not
+    return within ``deadline_grace`` seconds (a loop in C code), the runner
+    has faulthandler dump its stack and kills its process group. A process that
+    dies (``os._exit``, a segfault) is reported with the cell it was running.
+    The calling process is never forked.
+
+Jupyter semantics
+    Cells run in order in one IPython `InteractiveShell` per note: the last
+    expression is displayed unless the line ends with ``;``, ``display()``,
+    ``_repr_markdown_``/``_repr_latex_``/``_repr_svg_``/``_repr_html_`` and
+    magics work as in JupyterLab, stdout and stderr (also output of C code and
+    subprocesses) are captured, plain text is HTML-escaped on the page.
+
+Fences and cell options
+    Every fence names a language; ``python`` fences are code cells, others are
+    shown and never run. Options are jupytext cell metadata on the fence:
+    ```` ```python tags=["hide-input"] alt="Sigmoid 曲线" raises="ValueError"
+    warns="RuntimeWarning" timeout=120 ````; see `CellOptions`. The repository's
+    ``jupytext.toml`` keeps these keys when Jupyter saves a note.
+
+Front matter
+    ``title`` (required), ``date``, ``categories``, ``tags``, ``description`` and
+    ``execute: {timeout: SECONDS, memory_limit: "8 GiB"}``; Hexo's keys and
+    ``jupyter`` are ignored; anything else is an error.
+
+Failures
+    An exception, a timeout, a dead process, an undeclared warning (warnings are
+    recorded with the "always" filter, and WARNING log records count as
+    `LoggedWarning`), a declared exception or warning that did not occur, a
+    figure without alt text, a memory address in text output, invalid front
+    matter or a bad fence: each is a `NoteError` with the note's path, the line
+    in the ``.md`` file, the cell, the traceback with note frames written as
+    ``notebooks/x.md:LINE`` and a fix. Third-party warnings may be allowed by
+    `AllowedWarning` entries, each with its reason.
+
+Figures
+    Inline SVG in the page (not separate files): matplotlib figures still open
+    after a cell (``plt.show()`` not needed, and harmless) are drawn and closed.
+    Text is drawn as paths from DejaVu Sans with Noto Sans SC (the ``fonts``
+    file) as fallback for Chinese; axes and text use ``currentColor`` so one SVG
+    suits the light and the dark palette; ids are unique on a page and the SVG
+    is byte-identical between builds. The ``alt`` option becomes ``role="img"``,
+    ``aria-label`` and ``<title>``. ``notes.mplstyle`` holds the style, and the
+    IPython extension `noteexec.ipython` gives JupyterLab the same figures.
+
+Math
+    Prose math follows Jupyter's rules (``$…$``, ``$$…$$``, ``\\$``); display
+    math glued to text is moved into its own block for pymdownx.arithmatex, and
+    `NoteResult.formulas` lists every formula so that `find_lost_formulas` can
+    check the rendered page.
+"""
+
+from __future__ import annotations
+
+from noteexec._errors import ErrorKind, ForkserverError, LoggedWarning, NoteError, OptionsError
+from noteexec._frontmatter import ExecuteOptions, FrontMatter
+from noteexec._math import Formula, find_lost_formulas
+from noteexec._options import AllowedWarning, ExecutionOptions
+from noteexec._parse import CellOptions, CodeCell, Note, parse_note
+from noteexec._render import render_error_panel
+from noteexec._result import NoteResult
+from noteexec._runner import NoteRunner
+
+__all__ = [
+    "AllowedWarning",
+    "CellOptions",
+    "CodeCell",
+    "ErrorKind",
+    "ExecuteOptions",
+    "ExecutionOptions",
+    "ForkserverError",
+    "Formula",
+    "FrontMatter",
+    "LoggedWarning",
+    "Note",
+    "NoteError",
+    "NoteResult",
+    "NoteRunner",
+    "OptionsError",
+    "find_lost_formulas",
+    "parse_note",
+    "render_error_panel",
+]
