@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import jupytext
+from jupytext import languages as jupytext_languages
 
 from noteexec._errors import ErrorKind, NoteError
 from noteexec._frontmatter import FrontMatter, read_front_matter
@@ -33,6 +34,22 @@ _JUPYTEXT_LAYOUT_KEYS = (
     "lines_to_next_cell",
     "lines_to_end_of_cell_marker",
 )
+# Fence languages that jupytext's Markdown reader turns into code cells (a private name
+# in jupytext 1.19; languages.py). Without it, no other language counts as code.
+_JUPYTEXT_CODE_LANGUAGES: frozenset[str] = frozenset(
+    getattr(jupytext_languages, "_JUPYTER_LANGUAGES_LOWER_AND_UPPER", {"python"})
+)
+# Names Pygments highlights like a language jupytext would run, for the fix message.
+_SHOWN_ALIASES = {
+    "bash": "console (a session) or ```shell",
+    "sh": "console (a session) or ```shell",
+    "html": "xml",
+    "latex": "tex",
+    "markdown": "md",
+    "c++": "cpp",
+    "javascript": "ecmascript",
+    "js": "ecmascript",
+}
 _PYTHON_LOOKALIKES = {"py", "py3", "python2", "python3", "ipython", "ipython3", "pycell"}
 _FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _EXCEPTION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$")
@@ -171,7 +188,7 @@ def parse_note(path: Path, *, root: Path, text: str | None = None) -> Note:
 
     fences, fence_errors = _scan_fences(lines, header.end_line, shown_path)
     errors.extend(fence_errors)
-    cells, cell_errors = _match_cells(text, fences, shown_path)
+    cells, cell_errors = _match_cells(text, fences, shown_path, header_ok=not header.errors)
     errors.extend(cell_errors)
 
     code_lines = set(range(header.end_line))
@@ -185,7 +202,7 @@ def parse_note(path: Path, *, root: Path, text: str | None = None) -> Note:
         lines=tuple(normalise_display_math(lines, code_lines)),
         cells=tuple(cells),
         formulas=tuple(scan_formulas(lines, code_lines)),
-        errors=tuple(errors),
+        errors=tuple(sorted(errors, key=lambda error: error.line or 0)),
     )
 
 
@@ -239,9 +256,7 @@ def _check_fence(fence: _Fence, path: str) -> list[NoteError]:
                 _FIX_PYTHON_FENCE,
             )
         ]
-    if language.lower() in _PYTHON_LOOKALIKES or (
-        language.lower() == "python" and language != "python"
-    ):
+    if _is_python_lookalike(language):
         return [
             error(
                 f"fence language {language!r} looks like Python but is not run", _FIX_PYTHON_FENCE
@@ -251,54 +266,43 @@ def _check_fence(fence: _Fence, path: str) -> list[NoteError]:
 
 
 def _match_cells(
-    text: str, fences: Sequence[_Fence], path: str
+    text: str, fences: Sequence[_Fence], path: str, *, header_ok: bool
 ) -> tuple[list[CodeCell], list[NoteError]]:
     """Pair jupytext's code cells with the fences they come from, in order."""
-    notebook = jupytext.reads(text, fmt="md")
+    try:
+        notebook = jupytext.reads(text, fmt="md")
+    except Exception as exc:  # any jupytext failure is reported on the note
+        if not header_ok:
+            return [], []  # the front matter error explains it
+        error = NoteError(
+            path, None, None, ErrorKind.FENCE, f"jupytext cannot read the note: {exc}", "", ""
+        )
+        return [], [error]
+
     jupytext_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
     cells: list[CodeCell] = []
     errors: list[NoteError] = []
     position = 0
     for fence in fences:
         candidate = jupytext_cells[position] if position < len(jupytext_cells) else None
-        source = candidate.source if candidate is not None else None
-        if fence.language == "python" and source == fence.content and candidate is not None:
+        if (
+            not _is_jupytext_code(fence)
+            or candidate is None
+            or not _is_cell_of(candidate.source, fence)
+        ):
+            if fence.language == "python":
+                errors.append(_not_a_cell_error(fence, path))
+            continue
+
+        position += 1
+        if fence.language == "python":
             number = len(cells) + 1
             options, option_errors = _cell_options(candidate.metadata, path, fence.line + 1, number)
             errors.extend(option_errors)
             cells.append(CodeCell(number, fence.line + 1, fence.end + 1, fence.content, options))
-            position += 1
-        elif source is not None and _is_magic_of(source, fence):
-            position += 1
-            if fence.language.lower() not in _PYTHON_LOOKALIKES:
-                magic = source.split("\n", 1)[0]
-                errors.append(
-                    NoteError(
-                        path,
-                        fence.line + 1,
-                        None,
-                        ErrorKind.FENCE,
-                        f"jupytext reads the {fence.language!r} fence as a {magic} cell, "
-                        "which Jupyter would run but the site does not",
-                        "",
-                        "write ```console or ```bash (not run), or run it from Python "
-                        "in a ```python cell",
-                    )
-                )
-        elif fence.language == "python":
-            errors.append(
-                NoteError(
-                    path,
-                    fence.line + 1,
-                    None,
-                    ErrorKind.FENCE,
-                    "this ```python fence is not a code cell for jupytext "
-                    "(indented, ~~~ fence, or inside a raw/region block)",
-                    "",
-                    "start the fence with ``` at the beginning of the line, outside "
-                    "<!-- #raw --> blocks, or use ```pycon to show code without running it",
-                )
-            )
+        elif not _is_python_lookalike(fence.language):
+            errors.append(_runnable_fence_error(fence, path))
+
     for cell in jupytext_cells[position:]:
         first = cell.source.split("\n", 1)[0]
         errors.append(
@@ -313,6 +317,58 @@ def _match_cells(
             )
         )
     return cells, errors
+
+
+def _not_a_cell_error(fence: _Fence, path: str) -> NoteError:
+    return NoteError(
+        path,
+        fence.line + 1,
+        None,
+        ErrorKind.FENCE,
+        "this ```python fence is not a code cell for jupytext "
+        "(indented, ~~~ fence, or inside a raw/region block)",
+        "",
+        "start the fence with ``` at the beginning of the line, outside "
+        "<!-- #raw --> blocks, or use ```pycon to show code without running it",
+    )
+
+
+def _is_python_lookalike(language: str) -> bool:
+    lowered = language.lower()
+    return lowered in _PYTHON_LOOKALIKES or (lowered == "python" and language != "python")
+
+
+def _is_jupytext_code(fence: _Fence) -> bool:
+    """Return whether jupytext's Markdown reader starts a code cell at `fence`."""
+    return (
+        not fence.indented
+        and fence.marker.startswith("`")
+        and fence.language in _JUPYTEXT_CODE_LANGUAGES
+    )
+
+
+def _is_cell_of(source: str, fence: _Fence) -> bool:
+    """Return whether jupytext made the code cell with `source` from `fence`.
+
+    The fence's own language becomes plain code; other languages become a
+    ``%%language`` cell magic.
+    """
+    return source == fence.content or _is_magic_of(source, fence)
+
+
+def _runnable_fence_error(fence: _Fence, path: str) -> NoteError:
+    alias = _SHOWN_ALIASES.get(fence.language.lower())
+    instead = f"```{alias}" if alias else "a language name jupytext does not run, e.g. ```text"
+    return NoteError(
+        path,
+        fence.line + 1,
+        None,
+        ErrorKind.FENCE,
+        f"jupytext reads the ```{fence.language} fence as a code cell that Jupyter would "
+        "run (as a cell magic), but the site only shows it",
+        "",
+        f"write {instead} to show it, or run it from Python in a ```python cell",
+    )
 
 
 def _is_magic_of(source: str, fence: _Fence) -> bool:

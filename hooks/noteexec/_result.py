@@ -231,8 +231,13 @@ class _Checker:
                 (w["lineno"] for w in undeclared if w["filename"] == str(self.note.abs_path)),
                 cell.line,
             )
+            # Repeats (a warning in a loop) are listed once, with their count.
+            counts: dict[str, int] = {}
+            for w in undeclared:
+                entry = f"  {self.location(w)}: {w['category']}: {w['message']}"
+                counts[entry] = counts.get(entry, 0) + 1
             listing = "\n".join(
-                f"  {self.location(w)}: {w['category']}: {w['message']}" for w in undeclared
+                entry if count == 1 else f"{entry} (x{count})" for entry, count in counts.items()
             )
             categories = sorted({w["category"] for w in undeclared})
             errors.append(
