@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import markdown
 import pytest
-
 from noteexec import ErrorKind, Formula, find_lost_formulas
 from noteexec._math import normalise_display_math, scan_formulas
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import jupytext
 import pytest
 from jupytext.config import load_jupytext_config
-
 from noteexec import ErrorKind, Note, parse_note
 
 REPO = Path(__file__).resolve().parent.parent
