@@ -43,7 +43,7 @@ FloatArray = npt.NDArray[np.floating[Any]]
 Result = FloatArray | np.floating[Any]
 GeluApproximation = Literal["none", "tanh"]
 
-_SIGMOID = Kernel(_kernels.sigmoid)
+_SIGMOID = Kernel(_kernels.sigmoid, _kernels.sigmoid_low_precision)
 _SIGMOID_GRAD = Kernel(_kernels.sigmoid_grad, _kernels.sigmoid_grad_low_precision)
 _TANH = Kernel(_kernels.tanh)
 _TANH_GRAD = Kernel(_kernels.tanh_grad, _kernels.tanh_grad_low_precision)

@@ -29,6 +29,7 @@ __all__ = [
     "sigmoid",
     "sigmoid_grad",
     "sigmoid_grad_low_precision",
+    "sigmoid_low_precision",
     "tanh",
     "tanh_grad",
     "tanh_grad_low_precision",
@@ -50,7 +51,17 @@ _EXP_ARGUMENT_LIMIT = 800.0
 
 
 def sigmoid(x: Float64Array, out: Float64Array) -> None:
-    """Logistic function via `scipy.special.expit` (1/(1+e^-x) or e^x/(1+e^x) by sign)."""
+    """Logistic function as ``1/(1 + t)`` for x >= 0 and ``t/(1 + t)`` for x < 0, t = e^-|x|.
+
+    `scipy.special.expit` uses the same two forms but returns 0 below x = -709.78, where
+    the result is still a representable subnormal (σ(-745) = 5e-324).
+    """
+    t = np.exp(-np.abs(x))
+    np.divide(np.where(x >= 0, 1.0, t), 1.0 + t, out=out)
+
+
+def sigmoid_low_precision(x: Float64Array, out: Float64Array) -> None:
+    """`scipy.special.expit`; its cutoff at -709.78 is far below the float32 range."""
     special.expit(x, out=out)
 
 
