@@ -37,6 +37,8 @@ from traitlets.config import Config
 from noteexec._errors import LoggedWarning
 from noteexec._protocol import Message, class_names, matches_declared, send_message
 
+_IPYTHON_EXIT_HINT = "To exit: use 'exit', 'quit', or Ctrl-D."
+
 
 class CellTimeout(BaseException):
     """Raised in a cell that ran past its timeout.
@@ -152,10 +154,6 @@ class NoteShell(InteractiveShell):
 
     def showsyntaxerror(self, *args: Any, **kwargs: Any) -> None:
         self.showtraceback()
-
-    def enable_gui(self, gui: str | None = None) -> None:
-        # Figures go inline; there is no GUI event loop, as in ipykernel with "inline".
-        pass
 
 
 def _shell(component: Any) -> NoteShell:
@@ -283,13 +281,11 @@ class _Kernel:
 
         errors = [error] if error is not None else []
         errors += [exc for exc in shell.reported if all(exc is not seen for seen in errors)]
-        if isinstance(error, SystemExit):
-            recorded[:] = [item for item in recorded if not item["message"].startswith("To exit:")]
         if shell.exit_now:
             errors.append(SystemExit("exit() or quit() called in a cell"))
             shell.exit_now = False
 
-        details = [self.describe_error(exc) for exc in errors]
+        details = [self.describe_error(exc, cell) for exc in errors]
         for detail in details:
             shell.recorder.outputs.append({"output_type": "error", **detail})
         expected = cell["raises"]
@@ -312,15 +308,17 @@ class _Kernel:
                 chunks.append(chunk)
             shell.recorder.stream(name, b"".join(chunks).decode("utf-8", "replace"))
 
-    def describe_error(self, error: BaseException) -> dict[str, Any]:
+    def describe_error(self, error: BaseException, cell: dict[str, Any]) -> dict[str, Any]:
         exception = traceback.TracebackException.from_exception(error)
         frames = list(exception.stack)
         note_frames = [i for i, frame in enumerate(frames) if frame.filename == self.note_path]
         exception.stack = traceback.StackSummary.from_list(
             frames[note_frames[0] :] if note_frames else []
         )
+        # The line in the running cell that led to the error, else the innermost note line.
         note_lines = [f.lineno for f in exception.stack if f.filename == self.note_path]
-        line = note_lines[-1] if note_lines else None
+        in_cell = [n for n in note_lines if n and cell["line"] < n < cell["end_line"]]
+        line = in_cell[-1] if in_cell else (note_lines[-1] if note_lines else None)
         if isinstance(error, SyntaxError) and error.filename == self.note_path:
             line = error.lineno
         cls = type(error)
@@ -378,6 +376,8 @@ def _warning_recorder(shell: NoteShell, recorded: list[dict[str, Any]]) -> Any:
         file: TextIO | None = None,
         line: str | None = None,
     ) -> None:
+        if str(message).startswith(_IPYTHON_EXIT_HINT):
+            return  # IPython's hint after SystemExit, which is reported as an error
         module = getattr(message, "logger", None) or _module_of(filename, modules)
         recorded.append(
             {

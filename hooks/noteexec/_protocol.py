@@ -16,9 +16,14 @@ from typing import Any
 Message = dict[str, Any]
 
 
+# Bound at import, so that a note that patches json.dumps cannot break the protocol.
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+_DECODE = json.JSONDecoder().decode
+
+
 def send_message(sock: socket.socket, message: Message) -> None:
     """Send one message; the JSON never contains a raw newline."""
-    sock.sendall(json.dumps(message, ensure_ascii=False).encode("utf-8") + b"\n")
+    sock.sendall(_ENCODE(message).encode("utf-8") + b"\n")
 
 
 class MessageReader:
@@ -62,7 +67,7 @@ class MessageReader:
 
 def _decode(line: bytes) -> Message | None:
     try:
-        message = json.loads(line.decode("utf-8"))
+        message = _DECODE(line.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         return None
     return message if isinstance(message, dict) else None

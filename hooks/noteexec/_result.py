@@ -169,9 +169,7 @@ class _Checker:
     def check_cell(self, cell: CodeCell, record: Mapping[str, Any]) -> list[NoteError]:
         errors = [self.check_exception(cell, detail) for detail in record["errors"]]
         found = [e for e in errors if e is not None]
-        if cell.options.raises and not any(
-            matches_declared(detail["mro"], cell.options.raises) for detail in record["errors"]
-        ):
+        if cell.options.raises and not record["errors"]:
             found.append(
                 self.error(
                     cell,

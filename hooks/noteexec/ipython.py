@@ -60,10 +60,16 @@ def configure_shell(
     Without `namer`, figure ids get a random per-session prefix, which keeps
     them unique in a notebook whose outputs come from several sessions.
     """
+    from IPython.core.pylabtools import activate_matplotlib
     from matplotlib.figure import Figure
+    from matplotlib_inline.backend_inline import configure_inline_support
 
     register_fonts(fonts)
-    shell.enable_matplotlib("inline")
+    # What `%matplotlib inline` does, without asking the shell for a GUI event loop
+    # (a bare InteractiveShell has none).
+    backend = "module://matplotlib_inline.backend_inline"
+    activate_matplotlib(backend)  # type: ignore[no-untyped-call]
+    configure_inline_support(shell, backend)  # type: ignore[no-untyped-call]
     apply_style()
 
     namer = namer or FigureNamer(f"fig-{secrets.token_hex(3)}")
