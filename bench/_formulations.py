@@ -6,6 +6,7 @@ per-channel slope along it; the other functions ignore slope.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,8 +21,10 @@ from scipy import special
 import actlib
 
 Array = NDArray[Any]
-Call = Callable[[Array, Array], Array]
-OutCall = Callable[[Array, Array, Array], Array]
+# actlib returns a numpy scalar for 0-d input, so its calls may return one.
+Result = Array | np.floating[Any]
+Call = Callable[[Array, Array], Result]
+OutCall = Callable[[Array, Array, Array], Result]
 
 LEAKY_SLOPE = 0.01
 ELU_ALPHA = 1.0
@@ -64,17 +67,11 @@ class BenchFunction:
 def via_float64(formulation: Formulation) -> Formulation:
     """Compute in float64 and round to x's dtype."""
 
-    def call(x: Array, slope: Array) -> Array:
-        if x.dtype == np.float64:
-            return formulation.call(x, slope)
-        return formulation.call(x.astype(np.float64), slope.astype(np.float64)).astype(x.dtype)
+    def call(x: Array, slope: Array) -> Result:
+        wide = np.asarray(formulation.call(x.astype(np.float64), slope.astype(np.float64)))
+        return wide.astype(x.dtype)
 
     return Formulation(f"{formulation.label} in float64", call, narrow_only=True)
-
-
-def with_float64(*formulations: Formulation) -> tuple[Formulation, ...]:
-    """Return each formulation in x's dtype and in float64 then rounded."""
-    return tuple(formulations) + tuple(via_float64(f) for f in formulations)
 
 
 def channel(slope: Array) -> Array:
@@ -179,10 +176,8 @@ def sigmoid_functions() -> list[BenchFunction]:
             lambda x, _: actlib.sigmoid(x),
             lambda x, _, out: actlib.sigmoid(x, out=out),
             (
-                *with_float64(
-                    Formulation("expit(x)", lambda x, _: special.expit(x)),
-                    Formulation("1/(1+exp(-x))", lambda x, _: 1 / (1 + np.exp(-x))),
-                ),
+                Formulation("expit(x)", lambda x, _: special.expit(x)),
+                Formulation("1/(1+exp(-x))", lambda x, _: 1 / (1 + np.exp(-x))),
                 Formulation("0.5*tanh(0.5x)+0.5", lambda x, _: 0.5 * np.tanh(0.5 * x) + 0.5),
             ),
             lambda t, _: mp_sigmoid(t),
@@ -193,12 +188,10 @@ def sigmoid_functions() -> list[BenchFunction]:
             lambda x, _: actlib.sigmoid_grad(x),
             lambda x, _, out: actlib.sigmoid_grad(x, out=out),
             (
-                *with_float64(
-                    Formulation(
-                        "expit(x)*expit(-x)", lambda x, _: special.expit(x) * special.expit(-x)
-                    ),
-                    Formulation("e/(1+e)^2, e=exp(-|x|)", sigmoid_grad_one_exp),
+                Formulation(
+                    "expit(x)*expit(-x)", lambda x, _: special.expit(x) * special.expit(-x)
                 ),
+                Formulation("e/(1+e)^2, e=exp(-|x|)", sigmoid_grad_one_exp),
                 Formulation("s*(1-s), s=expit(x)", sigmoid_grad_naive),
             ),
             lambda t, _: mp_sigmoid(t) * mp_sigmoid(-t),
@@ -213,7 +206,7 @@ def tanh_functions() -> list[BenchFunction]:
             "tanh",
             lambda x, _: actlib.tanh(x),
             lambda x, _, out: actlib.tanh(x, out=out),
-            with_float64(Formulation("np.tanh(x)", lambda x, _: np.tanh(x))),
+            (Formulation("np.tanh(x)", lambda x, _: np.tanh(x)),),
             lambda t, _: mpmath.tanh(t),
         ),
         BenchFunction(
@@ -222,10 +215,8 @@ def tanh_functions() -> list[BenchFunction]:
             lambda x, _: actlib.tanh_grad(x),
             lambda x, _, out: actlib.tanh_grad(x, out=out),
             (
-                *with_float64(
-                    Formulation("4e/(1+e)^2, e=exp(-2|x|)", tanh_grad_one_exp),
-                    Formulation("cosh(x)^-2", lambda x, _: 1 / np.square(np.cosh(x))),
-                ),
+                Formulation("4e/(1+e)^2, e=exp(-2|x|)", tanh_grad_one_exp),
+                Formulation("cosh(x)^-2", lambda x, _: 1 / np.square(np.cosh(x))),
                 Formulation("1-tanh(x)^2", lambda x, _: 1 - np.square(np.tanh(x))),
             ),
             lambda t, _: mpmath.sech(t) ** 2,
@@ -379,19 +370,16 @@ def exponential_functions() -> list[BenchFunction]:
             lambda x, _: actlib.selu(x),
             lambda x, _, out: actlib.selu(x, out=out),
             (
-                *with_float64(
-                    Formulation(
-                        "where(x>0, S*x, (S*A)*expm1(min(x,0)))",
-                        lambda x, _: np.where(
-                            x > 0, x.dtype.type(SELU_S) * x, selu_negative(x, SELU_S, SELU_A)
-                        ),
+                Formulation(
+                    "where(x>0, S*x, (S*A)*expm1(min(x,0)))",
+                    lambda x, _: np.where(
+                        x > 0, x.dtype.type(SELU_S) * x, selu_negative(x, SELU_S, SELU_A)
                     ),
-                    Formulation(
-                        "S*max(x,0)+(S*A)*expm1(min(x,0))",
-                        lambda x, _: (
-                            x.dtype.type(SELU_S) * np.maximum(x, 0)
-                            + selu_negative(x, SELU_S, SELU_A)
-                        ),
+                ),
+                Formulation(
+                    "S*max(x,0)+(S*A)*expm1(min(x,0))",
+                    lambda x, _: (
+                        x.dtype.type(SELU_S) * np.maximum(x, 0) + selu_negative(x, SELU_S, SELU_A)
                     ),
                 ),
                 Formulation(
@@ -408,7 +396,7 @@ def exponential_functions() -> list[BenchFunction]:
             "selu",
             lambda x, _: actlib.selu_grad(x),
             lambda x, _, out: actlib.selu_grad(x, out=out),
-            with_float64(
+            (
                 Formulation(
                     "where(x>0, S, (S*A)*exp(min(x,0)))",
                     lambda x, _: np.where(
@@ -440,7 +428,7 @@ def gelu_functions() -> list[BenchFunction]:
             "gelu",
             lambda x, _: actlib.gelu(x),
             lambda x, _, out: actlib.gelu(x, out=out),
-            with_float64(
+            (
                 Formulation("x*ndtr(x)", lambda x, _: x * special.ndtr(x)),
                 Formulation(
                     "0.5x*(1+erf(x/sqrt2))",
@@ -454,7 +442,7 @@ def gelu_functions() -> list[BenchFunction]:
             "gelu",
             lambda x, _: actlib.gelu_grad(x),
             lambda x, _, out: actlib.gelu_grad(x, out=out),
-            with_float64(
+            (
                 Formulation(
                     "ndtr(x)+x*exp(-x^2/2)/sqrt(2pi)",
                     lambda x, _: (
@@ -469,7 +457,7 @@ def gelu_functions() -> list[BenchFunction]:
             "gelu_tanh",
             lambda x, _: actlib.gelu(x, approximate="tanh"),
             lambda x, _, out: actlib.gelu(x, approximate="tanh", out=out),
-            with_float64(
+            (
                 Formulation(
                     "x*expit(2u)", lambda x, _: x * special.expit(2 * gelu_tanh_argument(x))
                 ),
@@ -485,7 +473,7 @@ def gelu_functions() -> list[BenchFunction]:
             "gelu_tanh",
             lambda x, _: actlib.gelu_grad(x, approximate="tanh"),
             lambda x, _, out: actlib.gelu_grad(x, approximate="tanh", out=out),
-            with_float64(
+            (
                 Formulation("via expit(±2u)", gelu_tanh_grad_stable),
                 Formulation("via tanh(u)", gelu_tanh_grad_naive),
             ),
@@ -495,11 +483,19 @@ def gelu_functions() -> list[BenchFunction]:
 
 
 def bench_functions() -> list[BenchFunction]:
-    """Return every benchmarked function, each activation followed by its derivative."""
-    return [
+    """Return every benchmarked function, each activation followed by its derivative.
+
+    Every peer also comes in float64 then rounded, the usual way to make a float32 result
+    accurate.
+    """
+    functions = [
         *sigmoid_functions(),
         *tanh_functions(),
         *relu_functions(),
         *exponential_functions(),
         *gelu_functions(),
+    ]
+    return [
+        dataclasses.replace(f, peers=f.peers + tuple(via_float64(p) for p in f.peers))
+        for f in functions
     ]

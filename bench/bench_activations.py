@@ -29,13 +29,16 @@ import argparse
 import datetime
 import functools
 import gc
+import importlib.metadata
 import logging
 import platform
+import subprocess
 import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -55,8 +58,11 @@ CHANNELS = 100
 PRELU_CHECK_SLOPE = 0.25
 MIB = 2**20
 
-# Cost class of an activation from its float32 forward time at 1e6 elements, as a multiple
-# of ReLU's: up to LOW_COST_MAX is 低, up to MEDIUM_COST_MAX is 中, above is 高.
+# Cost class of an activation from the float32 time at 1e6 elements of its fastest
+# formulation within COST_ULP on ordinary inputs, as a multiple of ReLU's: up to
+# LOW_COST_MAX is 低, up to MEDIUM_COST_MAX is 中, above is 高.
+COST_ULP = 4
+ORDINARY_X_MAX = 20.0
 LOW_COST_MAX = 2.0
 MEDIUM_COST_MAX = 8.0
 # The agreed target: actlib at most this many times slower than the same-accuracy peer.
@@ -65,14 +71,19 @@ TARGET_RATIO = 1.5
 
 @dataclass(frozen=True)
 class Accuracy:
-    """Max ULP errors on the check points of actlib and of each peer, for one dtype."""
+    """Max ULP errors of actlib and of each peer on the check points, for one dtype.
+
+    The ordinary errors count only the points with |x| <= ORDINARY_X_MAX whose exact
+    result is 0 or a normal number, and so ignore the subnormal range.
+    """
 
     actlib: float
     peers: dict[str, float]
+    ordinary_actlib: float
+    ordinary_peers: dict[str, float]
 
     def same_accuracy(self, peer: Formulation) -> bool:
-        # actlib's error, but at least 1 ULP: faithful rounding counts as the same accuracy.
-        return self.peers[peer.label] <= max(self.actlib, 1.0)
+        return self.peers[peer.label] <= self.actlib
 
 
 @dataclass(frozen=True)
@@ -103,6 +114,20 @@ class Row:
             if not same_accuracy or self.accuracy.same_accuracy(peer)
         ]
         return min(candidates, key=lambda peer: self.peers[peer.label], default=None)
+
+    def cheapest_ordinary(self) -> tuple[str, float]:
+        """Return the label and time of the fastest formulation within COST_ULP on ordinary inputs.
+
+        actlib counts as a formulation, and its time is used when no formulation qualifies.
+        """
+        candidates = [
+            (peer.label, self.peers[peer.label])
+            for peer in self.function.peers_for(self.dtype)
+            if self.accuracy.ordinary_peers[peer.label] <= COST_ULP
+        ]
+        if self.accuracy.ordinary_actlib <= COST_ULP or not candidates:
+            candidates.append(("actlib", self.actlib.seconds))
+        return min(candidates, key=lambda candidate: candidate[1])
 
 
 # ---------------------------------------------------------------------------------------
@@ -173,12 +198,22 @@ def accuracy_of(function: BenchFunction, dtype: type[np.floating[Any]]) -> Accur
     expected = mp_reference(function.exact, x, PRELU_CHECK_SLOPE)
     compared = (x != 0) if function.kink_at_zero else np.ones(x.shape, dtype=np.bool_)
 
-    def error(call: Callable[[NDArray[Any], NDArray[Any]], NDArray[Any]]) -> float:
-        return max_ulp_error(np.asarray(call(x, slope)), expected, compared)
+    ordinary = (
+        compared
+        & (np.abs(x) <= ORDINARY_X_MAX)
+        & ((expected == 0) | (np.abs(expected) >= np.finfo(dtype).tiny))
+    )
+    peers = function.peers_for(dtype)
+    outputs = {peer.label: np.asarray(peer.call(x, slope)) for peer in peers}
+    actlib_output = np.asarray(function.actlib(x, slope))
 
     return Accuracy(
-        actlib=error(function.actlib),
-        peers={peer.label: error(peer.call) for peer in function.peers_for(dtype)},
+        actlib=max_ulp_error(actlib_output, expected, compared),
+        peers={label: max_ulp_error(y, expected, compared) for label, y in outputs.items()},
+        ordinary_actlib=max_ulp_error(actlib_output, expected, ordinary),
+        ordinary_peers={
+            label: max_ulp_error(y, expected, ordinary) for label, y in outputs.items()
+        },
     )
 
 
@@ -274,29 +309,32 @@ def cost_class(ratio_to_relu: float) -> str:
 
 
 def cost_table(rows: Sequence[Row]) -> list[str]:
-    """Suggest a cost class per activation from its float32 times at the smallest size."""
+    """Suggest a cost class per activation from float32 times at the smallest size.
+
+    The class rests on the fastest formulation within COST_ULP on ordinary inputs, so that
+    it measures the activation rather than how actlib implements it or handles
+    subnormal results.
+    """
     size = min(row.size for row in rows)
-    seconds = {
-        row.function.name: row.actlib.seconds
-        for row in rows
-        if row.dtype is np.float32 and row.size == size
+    float32_rows = {
+        row.function.name: row for row in rows if row.dtype is np.float32 and row.size == size
     }
-    relu = seconds["relu"]
+    _, relu = float32_rows["relu"].cheapest_ordinary()
     lines = [
-        f"| activation | f ms (float32, {size:.0e}) | f xReLU | f' xReLU | suggested cost |",
-        "|---|--:|--:|--:|---|",
+        f"| activation | actlib ms | fastest within {COST_ULP} ULP | ms | f xReLU | f' xReLU "
+        "| suggested cost |",
+        "|---|--:|---|--:|--:|--:|---|",
     ]
-    for name in dict.fromkeys(row.function.activation for row in rows):
-        forward = next(row.function.name for row in rows if row.function.activation == name)
-        derivative = next(
-            row.function.name
-            for row in rows
-            if row.function.activation == name and row.function.name != forward
-        )
-        ratio = seconds[forward] / relu
+    activations = dict.fromkeys(row.function.activation for row in float32_rows.values())
+    for name in activations:
+        forward, derivative = (r for r in float32_rows.values() if r.function.activation == name)
+        label, seconds = forward.cheapest_ordinary()
+        ratio = seconds / relu
+        derivative_ratio = derivative.cheapest_ordinary()[1] / relu
+        code = label.replace("|", "\\|")
         lines.append(
-            f"| {name} | {seconds[forward] * 1e3:.2f} | {ratio:.1f} "
-            f"| {seconds[derivative] / relu:.1f} | {cost_class(ratio)} |"
+            f"| {name} | {forward.actlib.seconds * 1e3:.2f} | `{code}` | {seconds * 1e3:.2f} "
+            f"| {ratio:.1f} | {derivative_ratio:.1f} | {cost_class(ratio)} |"
         )
     return lines
 
@@ -322,7 +360,8 @@ def environment_lines() -> list[str]:
         f"- date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
         f"- machine: {cpu_model()}, {os.cpu_count()} logical cores, {platform.system()}",
         f"- Python {platform.python_version()}, numpy {np.__version__}, scipy "
-        f"{scipy.__version__}, actlib {getattr(actlib, '__version__', 'unknown')}",
+        f"{scipy.__version__}, actlib {importlib.metadata.version('actlib')} "
+        f"({actlib_revision()})",
         "- OPENBLAS_CORETYPE="
         f"{os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, OPENBLAS_L2_SIZE="
         f"{os.environ.get('OPENBLAS_L2_SIZE', '(unset)')}",
@@ -336,6 +375,27 @@ def environment_lines() -> list[str]:
     current = sorted({info["current"] for loops in targets.values() for info in loops.values()})
     lines.append(f"- numpy SIMD target of exp, expm1, tanh, maximum: {', '.join(current)}")
     return lines
+
+
+def actlib_revision() -> str:
+    """Return the git commit of actlib's source tree, marked if actlib/ has changes."""
+    package = Path(actlib.__file__).parent
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(package), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        changes = subprocess.run(
+            ["git", "-C", str(package), "status", "--porcelain", "--", "."],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "not in a git checkout"
+    return f"commit {commit}" + (" with uncommitted changes in actlib/" if changes else "")
 
 
 def cpu_model() -> str:
@@ -363,7 +423,7 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         type=int,
         default=5,
         help="timed runs per call at 1e6 elements, of which the fastest counts (default 5). "
-        "1e7 elements use half as many, at least 2.",
+        "1e7 elements use half as many, at least 3.",
     )
     parser.add_argument(
         "--only",
@@ -409,7 +469,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         rows_by_size: dict[int, list[Row]] = {}
         for size in sizes:
-            repeats = arguments.repeats if size == sizes[0] else max(2, arguments.repeats // 2)
+            repeats = arguments.repeats if size == sizes[0] else max(3, arguments.repeats // 2)
             for dtype in DTYPES:
                 x, slope = bench_inputs(size, dtype, arguments.seed)
                 for function in functions:
@@ -424,7 +484,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if any(row.function.name == "relu" for row in all_rows):
         lines += ["## Suggested cost classes", "", *cost_table(all_rows), ""]
         lines.append(
-            f"Rule: float32 forward time at {sizes[0]:.0e} elements as a multiple of ReLU's: "
+            f"Rule: float32 time at {sizes[0]:.0e} elements of the activation's fastest "
+            f"formulation (actlib or a peer) within {COST_ULP} ULP for |x| <= "
+            f"{ORDINARY_X_MAX:g} where the result is normal, as a multiple of ReLU's: "
             f"≤ {LOW_COST_MAX:g}x 低, ≤ {MEDIUM_COST_MAX:g}x 中, above 高."
         )
         lines.append("")
