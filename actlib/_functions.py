@@ -281,6 +281,11 @@ def relu(x: npt.ArrayLike, /, *, out: FloatArray | None = None) -> Result:
     relu_grad : The derivative.
     leaky_relu : A variant with a small slope for x < 0.
 
+    Notes
+    -----
+    ``numpy.maximum(x, 0)`` in the result dtype: every result is an input or 0, so it is
+    exact and needs no float64 round trip. -0.0 gives 0.0.
+
     References
     ----------
     V. Nair and G. E. Hinton, "Rectified Linear Units Improve Restricted Boltzmann

@@ -138,7 +138,9 @@ def leaky_relu(x: Float64Array, out: Float64Array, *, negative_slope: float) -> 
 def leaky_relu_grad(x: FloatArray, out: FloatArray, *, negative_slope: float) -> None:
     """Native-dtype kernel: 1 for x > 0, `negative_slope` for x <= 0, nan for nan."""
     np.heaviside(x, 0, out=out)
-    np.copyto(out, negative_slope, where=out == 0)
+    with np.errstate(over="ignore"):
+        # A slope beyond the float16 range rounds to inf, its correctly rounded value.
+        np.copyto(out, negative_slope, where=out == 0)
 
 
 def elu(x: Float64Array, out: Float64Array, *, alpha: float) -> None:
