@@ -6,17 +6,21 @@ MkDocs events:
   ``mkdocs build`` (errors fail the build).
 - ``on_config`` reads the engine options from ``extra.notes`` in mkdocs.yml.
 - ``on_files`` gives every page its path in the repository as ``src_uri``
-  (``docs/index.md``, ``notebooks/sigmoid.md``) so that ``nav`` and relative ``.md``
-  links use the same paths in MkDocs and in Jupyter; adds each ``notebooks/**/*.md``
-  as a page at ``<name>/`` (``notebooks/sigmoid.md`` → ``/sigmoid/``, an ``index.md``
-  at its folder's URL) and the images next to the notes; rejects a note and a docs
-  page with the same URL; then runs all notes in parallel, once per build.
+  (``docs/index.md``, ``notebooks/sigmoid.md``), so ``nav`` and relative ``.md`` links
+  use the same paths in MkDocs and in Jupyter. It adds each ``notebooks/**/*.md`` as a
+  page at ``<name>/`` (``notebooks/sigmoid.md`` → ``/sigmoid/``, an ``index.md`` at its
+  folder's URL) and publishes the images next to the notes. A note and a docs page with
+  the same URL are an error. Then it runs all notes in parallel, once per build.
 - ``on_page_read_source`` hands MkDocs a note's executed Markdown, with the error
   panel at the top when the note failed.
 - ``on_page_content`` checks that every formula of a note's prose reached the page as
   math (pymdownx.arithmatex output).
 - ``on_env`` raises after all pages are rendered when a note failed, so that one
   ``mkdocs build`` reports every failing note, with or without ``--strict``.
+
+Under ``mkdocs serve`` the hook never raises for a failing note; it logs the error and
+the page shows it. NOTE: ``mkdocs serve --strict`` still aborts such a rebuild, because
+MkDocs counts the logged error, and keeps serving the previous site.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from noteexec import (
     ExecutionOptions,
+    ForkserverError,
     NoteError,
     NoteResult,
     NoteRunner,
@@ -52,7 +57,7 @@ ASSET_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"})
 
 
 class _State:
-    """What one build knows about the notes; reset by every `on_files`."""
+    """State of the notes in the current build; `on_files` resets it."""
 
     command: Literal["build", "gh-deploy", "serve"] = "build"
     options = ExecutionOptions()
@@ -91,8 +96,11 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 
     started = time.monotonic()
     log.info("Executing %d notes", len(pages))
-    with NoteRunner(root=root, options=_State.options) as runner:
-        results = runner.run_notes(pages)
+    try:
+        with NoteRunner(root=root, options=_State.options) as runner:
+            results = runner.run_notes(pages)
+    except ForkserverError as exc:
+        raise PluginError(f"cannot execute the notes\n{exc}") from exc
     log.info("Executed %d notes in %.1f s", len(pages), time.monotonic() - started)
 
     for result in results.values():

@@ -159,7 +159,7 @@ def test_shown_fences_are_not_cells(tmp_path: Path) -> None:
         "<!-- #raw -->\n```python\nx = 1\n```\n<!-- #endraw -->",
     ],
 )
-def test_python_fence_that_jupytext_does_not_run_is_error(tmp_path: Path, block: str) -> None:
+def test_python_fence_outside_jupytext_cell(tmp_path: Path, block: str) -> None:
     note = parse(tmp_path, f"{HEADER}\n{block}\n")
     assert [error.kind for error in note.errors] == [ErrorKind.FENCE]
     assert "not a code cell for jupytext" in note.errors[0].message

@@ -120,6 +120,18 @@ def test_every_failing_note_reported_in_one_build(tmp_path: Path) -> None:
     assert "Fix: " in log
 
 
+def test_note_pages_identical_across_builds(tmp_path: Path) -> None:
+    pages = []
+    for attempt in range(2):
+        site = copy_site(tmp_path / f"build{attempt}")
+        completed = run_build(site)
+        assert completed.returncode == 0, completed.stderr
+        pages.append(
+            [(site / "site" / name / "index.html").read_bytes() for name in ("ok", "extra")]
+        )
+    assert pages[0] == pages[1]
+
+
 @pytest.mark.parametrize("flags", [(), ("--strict",), ("-v",), ("--strict", "-v"), ("-q",)])
 def test_failure_exits_non_zero_with_any_flags(tmp_path: Path, flags: tuple[str, ...]) -> None:
     site = copy_site(tmp_path)

@@ -1,6 +1,6 @@
 """noteexec: execute the notes (jupytext Markdown notebooks) at build time.
 
-The engine knows nothing of MkDocs; ``hooks/notes.py`` is the thin MkDocs hook
+The engine does not import MkDocs; ``hooks/notes.py`` is the thin MkDocs hook
 that calls it. Usage::
 
     from noteexec import ExecutionOptions, NoteRunner

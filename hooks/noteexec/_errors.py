@@ -84,7 +84,7 @@ class OptionsError(ValueError):
 
 
 class ForkserverError(RuntimeError):
-    """The forkserver process failed to start or stopped answering."""
+    """The forkserver process failed to start."""
 
 
 class LoggedWarning(UserWarning):

@@ -3,9 +3,10 @@
 Figures are inline SVG (not separate files): the axes and text are drawn in
 ``currentColor`` and legend boxes in the page background colour, so one SVG
 reads well in both palettes, and the alt text sits in the SVG itself. The SVG is
-byte-identical between builds: no date metadata, ids derived from the note, the
-cell and the figure number (``svg.hashsalt`` and a prefix on every id, so ids on
-one page never collide), text drawn as paths from fixed font files.
+byte-identical between builds because it has no date metadata, its text is drawn
+as paths from fixed font files, and its ids derive from the note, the cell and
+the figure number (``svg.hashsalt`` and a prefix on every id). The prefix also
+keeps ids unique on a page.
 """
 
 from __future__ import annotations

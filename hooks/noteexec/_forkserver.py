@@ -195,7 +195,11 @@ def main(argv: list[str]) -> int:
     _prctl(_PR_SET_CHILD_SUBREAPER, 1)
     warm_up([Path(font) for font in fonts])
     if threading.active_count() != 1:
-        print(f"forkserver: {threading.active_count()} threads after warm-up", file=sys.stderr)
+        print(
+            f"forkserver: {threading.active_count()} threads after importing numpy, "
+            "matplotlib and IPython; forking would copy locks held by the other threads",
+            file=sys.stderr,
+        )
         return 2
     server = _Server(socket_path)
     print("ready", flush=True)

@@ -121,7 +121,7 @@ class FrontMatter:
 
 @dataclass(frozen=True)
 class FrontMatterBlock:
-    """Where the front matter sits in the file, and what it holds."""
+    """Position and content of the front matter in the file."""
 
     front_matter: FrontMatter | None
     end_line: int

@@ -318,7 +318,11 @@ class _Kernel:
         # The line in the running cell that led to the error, else the innermost note line.
         note_lines = [f.lineno for f in exception.stack if f.filename == self.note_path]
         in_cell = [n for n in note_lines if n and cell["line"] < n < cell["end_line"]]
-        line = in_cell[-1] if in_cell else (note_lines[-1] if note_lines else None)
+        line = None
+        if in_cell:
+            line = in_cell[-1]
+        elif note_lines:
+            line = note_lines[-1]
         if isinstance(error, SyntaxError) and error.filename == self.note_path:
             line = error.lineno
         cls = type(error)

@@ -1,9 +1,9 @@
 """Math in a note's prose, following Jupyter's rules, and the check of the rendered page.
 
-Jupyter's Markdown cells take ``$…$`` as inline math, ``$$…$$`` as display math
-(also in the middle of a line or glued to the text around it), ``\\$`` as a
-literal dollar sign and ``\\begin{env}…\\end{env}`` as a display environment;
-math never spans a blank line and is not looked for in code. pymdownx.arithmatex
+Jupyter's Markdown cells take ``$…$`` as inline math and ``$$…$$`` as display
+math, also in the middle of a line or glued to the text around it. ``\\$`` is a
+literal dollar sign and ``\\begin{env}…\\end{env}`` a display environment. Math
+never spans a blank line and is not looked for in code. pymdownx.arithmatex
 (generic mode) only sees ``$$`` blocks that stand alone, so `normalise_display_math`
 moves display math glued to text into a block of its own. `find_lost_formulas`
 compares the inventory with arithmatex's output in the page HTML, which wraps
@@ -71,7 +71,7 @@ def scan_formulas(lines: Sequence[str], code_lines: set[int]) -> list[Formula]:
     """Return every formula in the prose of `lines`.
 
     `lines` are the document's lines (with or without line ends); `code_lines`
-    holds the 0-based indices of lines that are not prose (front matter, fences
+    contains the 0-based indices of lines that are not prose (front matter, fences
     and their content), which also end a paragraph.
     """
     return [span.formula for block in _blocks(lines, code_lines) for span in _scan_block(block)]
@@ -99,7 +99,7 @@ def find_lost_formulas(formulas: Sequence[Formula], page_html: str, path: str) -
     """Return an error for each formula of the note that is not math in `page_html`.
 
     A formula counts as found when an arithmatex element of the same kind
-    (inline or display) holds the same TeX, compared with runs of whitespace
+    (inline or display) contains the same TeX, compared with runs of whitespace
     collapsed; each element in the page matches at most one formula.
     """
     rendered: dict[tuple[bool, str], int] = {}
@@ -255,8 +255,8 @@ def _separate_spans(block: _Block, spans: Sequence[_Span]) -> str:
             if line_start > 0:
                 edits[(line_start, line_start)] = blank + "\n"
         else:
-            kept = line_start + len(lead.rstrip())
-            edits[(kept, span.start)] = "\n" + blank + "\n" + prefix
+            text_end = line_start + len(lead.rstrip())
+            edits[(text_end, span.start)] = "\n" + blank + "\n" + prefix
 
         end_line_start = text.rfind("\0", 0, span.end) + 1
         end_line_end = _line_end(text, span.end)

@@ -1,6 +1,6 @@
 """Read a note: front matter, fences, code cells and their options, math inventory.
 
-jupytext (format ``md``) decides what is a code cell, exactly as in Jupyter; a
+jupytext (format ``md``) decides what is a code cell, exactly as in Jupyter. A
 line scan of the fences maps each cell to its line and checks that every fence
 names a language. Code cells are ``python`` fences; other fences are shown and
 never run. Fences that look like Python but are not ``python`` (bare, ``py``,
@@ -175,7 +175,8 @@ def display_path(path: Path, root: Path) -> str:
 def parse_note(path: Path, *, root: Path, text: str | None = None) -> Note:
     """Parse the note at `path` (or `text` given for it) into a `Note`.
 
-    Never raises for problems in the note: they are returned in `Note.errors`.
+    Problems in the note are returned in `Note.errors`; only reading the file
+    can raise (OSError, UnicodeDecodeError).
     """
     abs_path = path.resolve()
     shown_path = display_path(abs_path, root)

@@ -1,9 +1,9 @@
 """Newline-delimited JSON messages between the runner, the forkserver and note processes.
 
-A note's connection carries, in order: the runner's request (one message),
-then from the note process ``started`` (its pid), ``cell`` when a cell starts,
-``cell-done`` with the cell's record, ``done``; and last, from the forkserver
-after it reaped the note process, ``exit`` with the exit status.
+A note's connection carries the runner's request (one message) first. The note
+process then sends ``started`` (its pid), ``cell`` when a cell starts,
+``cell-done`` with the cell's record, and ``done``. Last, the forkserver sends
+``exit`` with the exit status once it reaped the note process.
 """
 
 from __future__ import annotations

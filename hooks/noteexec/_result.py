@@ -1,7 +1,7 @@
-"""What a note's execution produced (`NoteRun`) and what the caller gets (`NoteResult`).
+"""Facts of a note's execution (`NoteRun`) and the outcome handed to the caller (`NoteResult`).
 
-`build_result` is a pure function of the parsed note, the run and the options,
-and `NoteResult` round-trips through JSON, so a cache can store results.
+`build_result` is a pure function of the parsed note, the run and the options.
+`NoteResult` round-trips through JSON, so a cache can store results.
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ or for every session, in ``~/.ipython/profile_default/ipython_config.py``::
 It switches matplotlib to the inline backend, applies ``notes.mplstyle``,
 registers the fonts and renders figures as inline SVG (text as paths, axes in
 ``currentColor``). The fonts come from the ``NOTEEXEC_FONTS`` environment
-variable (paths separated by ``os.pathsep``); without it, the extension looks
-for the Noto Sans SC file that ``npm ci`` installs, in ``node_modules/`` of the
+variable (paths separated by ``os.pathsep``). Without it, the extension looks for
+the Noto Sans SC file that ``npm ci`` installs, in ``node_modules/`` of the
 current folder or one of its parents.
 """
 
