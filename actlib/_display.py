@@ -48,7 +48,11 @@ _LABELS: dict[str, dict[str, str]] = {
         "default": "默认",
         "required": "必填",
         "separator": "；",
-        "where": "其中",
+        "open": "（",
+        "close": "）",
+        "comma": "，",
+        "list_comma": "、",
+        "colon": "：",
     },
     "en": {
         "property": "Property",
@@ -79,7 +83,11 @@ _LABELS: dict[str, dict[str, str]] = {
         "default": "default",
         "required": "required",
         "separator": "; ",
-        "where": "where",
+        "open": " (",
+        "close": ")",
+        "comma": ", ",
+        "list_comma": ", ",
+        "colon": ": ",
     },
 }
 
@@ -186,16 +194,18 @@ def _format_value(value: bool | float | str | None, labels: dict[str, str]) -> s
 
 
 def _parameter_cell(parameter: Parameter, lang: Language, labels: dict[str, str]) -> str:
+    """Format e.g. "`negative_slope` ($\\alpha$, default 0.01): slope for x ≤ 0 (...)"."""
     description = parameter.description if lang == "zh" else parameter.description_en
+    default = _format_value(parameter.default, labels)
     head = (
-        f"`{parameter.name}` (${parameter.symbol}$, {labels['default']} "
-        f"{_format_value(parameter.default, labels)}): {description}"
+        f"`{parameter.name}`{labels['open']}${parameter.symbol}${labels['comma']}"
+        f"{labels['default']} {default}{labels['close']}{labels['colon']}{description}"
     )
-    others = ", ".join(
+    others = labels["comma"].join(
         f"{item.framework} `{item.api}` `{item.name}`={_format_value(item.value, labels)}"
         for item in parameter.framework_defaults
     )
-    return f"{head} ({others})" if others else head
+    return f"{head}{labels['open']}{others}{labels['close']}" if others else head
 
 
 def _parameters_cell(activation: Activation, lang: Language, labels: dict[str, str]) -> str:
@@ -208,15 +218,15 @@ def _parameters_cell(activation: Activation, lang: Language, labels: dict[str, s
 def _onnx_cell(onnx: OnnxOperator | None, lang: Language, labels: dict[str, str]) -> str:
     if onnx is None:
         return labels["not_in_onnx"]
-    opsets = ", ".join(str(version) for version in onnx.opsets)
-    text = f"`{onnx.name}` ({labels['opsets']} {opsets})"
+    opsets = labels["list_comma"].join(str(version) for version in onnx.opsets)
+    text = f"`{onnx.name}`{labels['open']}{labels['opsets']} {opsets}{labels['close']}"
     if onnx.attributes:
-        attributes = ", ".join(
+        attributes = labels["list_comma"].join(
             f"`{item.name}`={_format_value(item.default, labels)}" for item in onnx.attributes
         )
-        text += f", {labels['attributes']} {attributes}"
+        text += f"{labels['comma']}{labels['attributes']} {attributes}"
     if onnx.settings:
-        settings = ", ".join(
+        settings = labels["list_comma"].join(
             f"`{name}`={_format_value(value, labels)}" for name, value in onnx.settings
         )
         text += f" → {settings}"
@@ -236,8 +246,10 @@ def _property_rows(activation: Activation, lang: Language) -> list[tuple[str, st
     citation = reference.citation()
     if reference.url:
         citation = f"[{citation}]({reference.url})"
+    notation = activation.notation if lang == "zh" else activation.notation_en
+    formula_cell = f"${activation.latex}$" + (f" {notation}" if notation else "")
     return [
-        (labels["formula"], f"${activation.latex}$"),
+        (labels["formula"], formula_cell),
         (labels["derivative"], f"${activation.latex_derivative}$"),
         (labels["range"], f"${activation.output_range.latex()}$"),
         (labels["monotonic"], _yes_no(properties.monotonic, labels)),

@@ -56,8 +56,12 @@ def sigmoid(x: Float64Array, out: Float64Array) -> None:
     `scipy.special.expit` uses the same two forms but returns 0 below x = -709.78, where
     the result is still a representable subnormal (σ(-745) = 5e-324).
     """
-    t = np.exp(-np.abs(x))
-    np.divide(np.where(x >= 0, 1.0, t), 1.0 + t, out=out)
+    t = np.abs(x)
+    np.negative(t, out=t)
+    np.exp(t, out=t)
+    np.add(t, 1.0, out=out)
+    np.copyto(t, 1.0, where=x >= 0)
+    np.divide(t, out, out=out)
 
 
 def sigmoid_low_precision(x: Float64Array, out: Float64Array) -> None:
