@@ -1,9 +1,9 @@
 """Numerically exact activation functions, their derivatives and their metadata.
 
 Every function takes an array_like ``x`` and returns an array of the same shape (a NumPy
-scalar for 0-d input). float16, float32 and float64 keep their dtype; booleans and
-integers are promoted as by NumPy ufuncs such as ``np.tanh``; complex, object and string
-input raise TypeError. `REGISTRY` holds one `Activation` per function with its formulas,
+scalar for 0-d input). float16, float32 and float64 keep their dtype. Booleans and
+integers are promoted as by NumPy ufuncs such as ``np.tanh``, and complex, object and
+string input raise TypeError. `REGISTRY` holds one `Activation` per function with its formulas,
 parameters, properties, ONNX operator and reference.
 
 Examples

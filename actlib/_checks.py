@@ -1,7 +1,7 @@
 """Input validation and the evaluation driver shared by every activation function.
 
-Each public function names itself here, so that every error says which activation
-rejected which value. Kernels (see `_kernels`) only ever see 1-D, C-contiguous,
+Each public function passes its name here, so that every error names the activation
+and the rejected value. Kernels (see `_kernels`) only ever see 1-D, C-contiguous,
 native float64 arrays of equal length that do not overlap.
 """
 

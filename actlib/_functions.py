@@ -86,10 +86,12 @@ def sigmoid(x: npt.ArrayLike, /, *, out: FloatArray | None = None) -> Result:
     -----
     ``1/(1 + exp(-x))`` overflows in exp for x < -709 and ``exp(x)/(1 + exp(x))`` for
     x > 709, with a RuntimeWarning, although the limits 0 and 1 are right. This function
-    uses `scipy.special.expit`, which picks the first form for x >= 0 and the second for
-    x < 0, so exp never overflows. float16 and float32 input is evaluated in float64 and
-    rounded once. The error is at most 2 ULP in float64 and 1 ULP in float16 and float32
-    on the points of tests/test_actlib_accuracy.py.
+    takes the first form for x >= 0 and the second for x < 0, so exp never overflows. In
+    float64 it evaluates both forms itself, because `scipy.special.expit` (which does
+    the same) returns 0 below x = -709.78, where σ(x) is still a representable
+    subnormal. float16 and float32 input goes through expit in float64 and is rounded
+    once. The error is at most 2 ULP in float64 and 1 ULP in float16 and float32 on the
+    points of tests/test_actlib_accuracy.py.
 
     References
     ----------
@@ -733,8 +735,8 @@ def gelu(
     ``0.5*x*(1 + erf(x/√2))`` cancels for x < 0 and returns -0 below x ≈ -8.3. Even the
     stable ``0.5*x*erfc(-x/√2)`` amplifies the rounding of ``x/√2`` by about x²: 48 ULP at
     x = -10, 700 at x = -30. In float64 this function keeps ``-x/√2``, ``x²`` and the tanh
-    argument in double-double and replaces scipy's erfc where it is not accurate (see
-    ``actlib/_gelu.py``); it returns the representable negative values down to
+    argument in double-double, and it replaces scipy's erfc where that is not accurate
+    (see ``actlib/_gelu.py``). It returns the representable negative values down to
     x ≈ -38.58 (tanh form: -21.55) instead of -0. float16 and float32 results come from
     the plain float64 formulas, rounded once.
 

@@ -139,14 +139,14 @@ def _gauss_exp(x: Float64Array) -> tuple[Float64Array, Float64Array, Float64Arra
 
 
 def _cdf_central(z_high: Float64Array, z_low: Float64Array) -> Float64Array:
-    """Φ(x) = erfc(z)/2 where erfc(z) >= 1/2, i.e. z < 15/32 (x > -0.663)."""
+    """Return Φ(x) = erfc(z)/2 where erfc(z) >= 1/2, i.e. z < 15/32 (x > -0.663)."""
     correction = INV_SQRT_PI * np.exp(-z_high * z_high) * z_low
     result: Float64Array = 0.5 * special.erfc(z_high) - correction
     return result
 
 
 def _cdf_taylor(z_high: Float64Array, z_low: Float64Array) -> Float64Array:
-    """Φ(x) = erfc(z)/2 for 15/32 <= z < 3 from the nearest tabulated centre."""
+    """Return Φ(x) = erfc(z)/2 for 15/32 <= z < 3 from the nearest tabulated centre."""
     index = np.rint(8.0 * z_high).astype(np.intp) - _FIRST_CENTRE
     h = (z_high - (index + _FIRST_CENTRE) / 8.0) + z_low
     coefficients = _HERMITE[index]
@@ -180,7 +180,7 @@ def _regions(z_high: Float64Array) -> tuple[IndexArray, IndexArray]:
 
 
 def gelu(x: Float64Array, out: Float64Array) -> None:
-    """x·Φ(x) to within a few float64 ULP for every x (see the module docstring)."""
+    """Write x·Φ(x), within a few float64 ULP for every x (see the module docstring)."""
     clipped = np.clip(x, -_CLIP, _CLIP)
     z_high, z_low = _split_argument(clipped)
     taylor, tail = _regions(z_high)
@@ -199,12 +199,12 @@ def gelu(x: Float64Array, out: Float64Array) -> None:
 
 
 def gelu_grad(x: Float64Array, out: Float64Array) -> None:
-    """Φ(x) + x·φ(x); near its zero at x ≈ -0.7518 the error is relative to |Φ| + |xφ|."""
+    """Write Φ(x) + x·φ(x). Near its zero at x ≈ -0.7518 the error is relative to |Φ| + |xφ|."""
     clipped = np.clip(x, -_CLIP, _CLIP)
     z_high, z_low = _split_argument(clipped)
     taylor, tail = _regions(z_high)
     exponential, scale, low = _gauss_exp(clipped)
-    # x·φ(x), with the subnormal range shifted away: exact where scale == 1.
+    # x·φ(x) / scale: it stays normal where x·φ(x) itself would be subnormal.
     x_density = (clipped * INV_SQRT_2PI) * exponential * (1.0 - low)
 
     cdf = _cdf_central(z_high, z_low)
@@ -220,14 +220,14 @@ def gelu_grad(x: Float64Array, out: Float64Array) -> None:
 
 
 def gelu_low_precision(x: Float64Array, out: Float64Array) -> None:
-    """x·Φ(x) with `scipy.special.ndtr`; accurate enough for float16/float32 results."""
+    """Write x·Φ(x) with `scipy.special.ndtr`, accurate enough for float16/float32 results."""
     bounded = np.maximum(x, -_CLIP)
     special.ndtr(bounded, out=out)
     out *= bounded
 
 
 def gelu_grad_low_precision(x: Float64Array, out: Float64Array) -> None:
-    """Φ(x) + x·φ(x) in plain float64; accurate enough for float16/float32 results."""
+    """Write Φ(x) + x·φ(x) in plain float64, accurate enough for float16/float32 results."""
     clipped = np.clip(x, -_CLIP, _CLIP)
     density = np.exp(-0.5 * clipped * clipped)
     density *= clipped * INV_SQRT_2PI
@@ -267,7 +267,7 @@ def _logistic_with_tail(
 
 
 def gelu_tanh(x: Float64Array, out: Float64Array) -> None:
-    """x·σ(v), the tanh approximation ``x/2·(1 + tanh(v/2))`` without cancellation."""
+    """Write x·σ(v), the tanh approximation ``x/2·(1 + tanh(v/2))``, without cancellation."""
     clipped = np.clip(x, -_CLIP, _CLIP)
     logistic, scale, _ = _logistic_with_tail(*_tanh_argument(clipped))
     bounded = np.maximum(x, -_CLIP)
@@ -276,7 +276,7 @@ def gelu_tanh(x: Float64Array, out: Float64Array) -> None:
 
 
 def gelu_tanh_grad(x: Float64Array, out: Float64Array) -> None:
-    """σ(v)·(1 + x·σ(-v)·v') with ``v' = √(8/π)·(1 + 3·0.044715·x²)``."""
+    """Write σ(v)·(1 + x·σ(-v)·v') with ``v' = √(8/π)·(1 + 3·0.044715·x²)``."""
     clipped = np.clip(x, -_CLIP, _CLIP)
     logistic, scale, complement = _logistic_with_tail(*_tanh_argument(clipped))
     slope = SQRT_8_OVER_PI[0] * (1.0 + 3.0 * TANH_CUBIC[0] * clipped * clipped)
@@ -292,14 +292,14 @@ def _tanh_argument_low_precision(x: Float64Array) -> Float64Array:
 
 
 def gelu_tanh_low_precision(x: Float64Array, out: Float64Array) -> None:
-    """x·σ(v) in plain float64; accurate enough for float16/float32 results."""
+    """Write x·σ(v) in plain float64, accurate enough for float16/float32 results."""
     clipped = np.clip(x, -_CLIP, _CLIP)
     special.expit(_tanh_argument_low_precision(clipped), out=out)
     out *= np.maximum(x, -_CLIP)
 
 
 def gelu_tanh_grad_low_precision(x: Float64Array, out: Float64Array) -> None:
-    """σ(v)·(1 + x·σ(-v)·v') in plain float64; accurate enough for float16/float32."""
+    """Write σ(v)·(1 + x·σ(-v)·v') in plain float64, accurate enough for float16/float32."""
     clipped = np.clip(x, -_CLIP, _CLIP)
     v = _tanh_argument_low_precision(clipped)
     slope = SQRT_8_OVER_PI[0] * (1.0 + 3.0 * TANH_CUBIC[0] * clipped * clipped)

@@ -51,7 +51,7 @@ _EXP_ARGUMENT_LIMIT = 800.0
 
 
 def sigmoid(x: Float64Array, out: Float64Array) -> None:
-    """Logistic function as ``1/(1 + t)`` for x >= 0 and ``t/(1 + t)`` for x < 0, t = e^-|x|.
+    """Write σ(x) as ``1/(1 + t)`` for x >= 0 and ``t/(1 + t)`` for x < 0, t = e^-|x|.
 
     `scipy.special.expit` uses the same two forms but returns 0 below x = -709.78, where
     the result is still a representable subnormal (σ(-745) = 5e-324).
@@ -65,7 +65,7 @@ def sigmoid(x: Float64Array, out: Float64Array) -> None:
 
 
 def sigmoid_low_precision(x: Float64Array, out: Float64Array) -> None:
-    """`scipy.special.expit`; its cutoff at -709.78 is far below the float32 range."""
+    """Write σ(x) with `scipy.special.expit`, whose cutoff at -709.78 is beyond float32."""
     special.expit(x, out=out)
 
 
@@ -83,24 +83,24 @@ def _logistic_density(t: Float64Array, out: Float64Array) -> None:
 
 
 def sigmoid_grad(x: Float64Array, out: Float64Array) -> None:
-    """Derivative σ(x)σ(-x) written as ``t/(1+t)**2`` with ``t = exp(-|x|)``."""
+    """Write σ'(x) = σ(x)σ(-x) as ``t/(1+t)**2`` with ``t = exp(-|x|)``."""
     t = np.exp(-np.abs(x))
     _logistic_density(t, out)
 
 
 def sigmoid_grad_low_precision(x: Float64Array, out: Float64Array) -> None:
-    """Same formula as `sigmoid_grad` without the double-double denominator."""
+    """Write σ'(x) like `sigmoid_grad`, without the double-double denominator."""
     t = np.exp(-np.abs(x))
     np.divide(t, np.square(1.0 + t), out=out)
 
 
 def tanh(x: Float64Array, out: Float64Array) -> None:
-    """Hyperbolic tangent via `numpy.tanh`."""
+    """Write tanh(x) with `numpy.tanh`."""
     np.tanh(x, out=out)
 
 
 def tanh_grad(x: Float64Array, out: Float64Array) -> None:
-    """Derivative sech²(x) written as ``4t/(1+t)**2`` with ``t = exp(-2|x|)``.
+    """Write tanh'(x) = sech²(x) as ``4t/(1+t)**2`` with ``t = exp(-2|x|)``.
 
     The usual ``1 - tanh(x)**2`` loses all digits once tanh(x) rounds to ±1 (|x| > 19).
     """
@@ -111,24 +111,24 @@ def tanh_grad(x: Float64Array, out: Float64Array) -> None:
 
 
 def tanh_grad_low_precision(x: Float64Array, out: Float64Array) -> None:
-    """Same formula as `tanh_grad` without the double-double denominator."""
+    """Write tanh'(x) like `tanh_grad`, without the double-double denominator."""
     magnitude = np.minimum(np.abs(x), _EXP_ARGUMENT_LIMIT)
     t = np.exp(-2.0 * magnitude)
     np.divide(4.0 * t, np.square(1.0 + t), out=out)
 
 
 def relu(x: FloatArray, out: FloatArray) -> None:
-    """Native-dtype kernel: max(x, 0), nan propagates."""
+    """Write max(x, 0) in the input dtype; nan stays nan."""
     np.maximum(x, 0, out=out)
 
 
 def relu_grad(x: FloatArray, out: FloatArray) -> None:
-    """Native-dtype kernel: 1 for x > 0, 0 for x <= 0, nan for nan."""
+    """Write 1 for x > 0, 0 for x <= 0 and nan for nan, in the input dtype."""
     np.heaviside(x, 0, out=out)
 
 
 def leaky_relu(x: Float64Array, out: Float64Array, *, negative_slope: float) -> None:
-    """x for x > 0, ``negative_slope * x`` otherwise (one rounding in float64)."""
+    """Write x for x > 0 and ``negative_slope * x`` otherwise (one rounding in float64)."""
     if negative_slope == 0.0:
         # Avoid -inf * 0; a zero slope is ReLU.
         np.maximum(x, 0.0, out=out)
@@ -140,7 +140,7 @@ def leaky_relu(x: Float64Array, out: Float64Array, *, negative_slope: float) -> 
 
 
 def leaky_relu_grad(x: FloatArray, out: FloatArray, *, negative_slope: float) -> None:
-    """Native-dtype kernel: 1 for x > 0, `negative_slope` for x <= 0, nan for nan."""
+    """Write 1 for x > 0, `negative_slope` for x <= 0 and nan for nan, in the input dtype."""
     np.heaviside(x, 0, out=out)
     with np.errstate(over="ignore"):
         # A slope beyond the float16 range rounds to inf, its correctly rounded value.
@@ -148,7 +148,7 @@ def leaky_relu_grad(x: FloatArray, out: FloatArray, *, negative_slope: float) ->
 
 
 def elu(x: Float64Array, out: Float64Array, *, alpha: float) -> None:
-    """x for x > 0, ``alpha * expm1(x)`` otherwise."""
+    """Write x for x > 0 and ``alpha * expm1(x)`` otherwise."""
     np.minimum(x, 0.0, out=out)
     np.expm1(out, out=out)
     if alpha != 1.0:
@@ -157,7 +157,7 @@ def elu(x: Float64Array, out: Float64Array, *, alpha: float) -> None:
 
 
 def elu_grad(x: Float64Array, out: Float64Array, *, alpha: float) -> None:
-    """1 for x > 0, ``alpha * exp(x)`` for x <= 0 (PyTorch's convention at 0)."""
+    """Write 1 for x > 0 and ``alpha * exp(x)`` for x <= 0 (PyTorch's convention at 0)."""
     np.minimum(x, 0.0, out=out)
     np.exp(out, out=out)
     if alpha != 1.0:
@@ -166,7 +166,7 @@ def elu_grad(x: Float64Array, out: Float64Array, *, alpha: float) -> None:
 
 
 def selu(x: Float64Array, out: Float64Array) -> None:
-    """``scale * x`` for x > 0, ``scale * alpha * expm1(x)`` otherwise."""
+    """Write ``scale * x`` for x > 0 and ``scale * alpha * expm1(x)`` otherwise."""
     np.minimum(x, 0.0, out=out)
     np.expm1(out, out=out)
     out *= _SELU_SCALE_ALPHA
@@ -176,7 +176,7 @@ def selu(x: Float64Array, out: Float64Array) -> None:
 
 
 def selu_grad(x: Float64Array, out: Float64Array) -> None:
-    """`scale` for x > 0, ``scale * alpha * exp(x)`` for x <= 0 (PyTorch's convention at 0)."""
+    """Write `scale` for x > 0 and ``scale * alpha * exp(x)`` for x <= 0 (PyTorch at 0)."""
     np.minimum(x, 0.0, out=out)
     np.exp(out, out=out)
     out *= _SELU_SCALE_ALPHA

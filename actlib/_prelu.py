@@ -117,7 +117,7 @@ def prelu(
     .. math::
         \operatorname{PReLU}(x) = \begin{cases} x & x > 0 \\ a_c\,x & x \le 0 \end{cases}
 
-    where :math:`a_c` is the slope of the channel that holds x.
+    where :math:`a_c` is the slope of the channel that contains x.
 
     Parameters
     ----------

@@ -49,7 +49,7 @@ from actlib._prelu import prelu, prelu_grad
 __all__ = ["GELU_MINIMUM", "GELU_TANH_MINIMUM", "REGISTRY", "comparison_table", "get"]
 
 # Minima of x·Φ(x) (at x ≈ -0.75179) and of the tanh form (at x ≈ -0.75246), found with
-# mpmath.findroot on the derivative at 200 bits; tests/test_actlib_registry.py repeats it.
+# mpmath.findroot on the derivative at 200 bits. tests/test_actlib_registry.py repeats it.
 GELU_MINIMUM = -0.16997120747990366
 GELU_TANH_MINIMUM = -0.17004075057125405
 
@@ -289,8 +289,8 @@ def _prelu() -> Activation:
         ),
         notation="其中 $a_c$ 是 $x$ 所在通道 $c$ 的斜率，通道轴默认为第 1 维（与 PyTorch 相同）。",
         notation_en=(
-            "where $a_c$ is the slope of the channel $c$ that holds $x$; the channel axis "
-            "defaults to axis 1, as in PyTorch."
+            "where $a_c$ is the slope of the channel $c$ that contains $x$. The channel "
+            "axis defaults to axis 1, as in PyTorch."
         ),
         parameters=(
             Parameter(

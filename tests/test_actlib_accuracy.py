@@ -1,8 +1,8 @@
 """Accuracy of every actlib function and derivative against mpmath.
 
-Reference recipe: each value is computed by mpmath at 128 bits from the exact binary value
-of the input, with a formula that has no cancellation at that precision (noted per case),
-then compared in units in the last place (ULP) of the result dtype. Near a zero of a
+Reference recipe: mpmath computes each value at 128 bits from the exact binary value of
+the input, with a formula that has no cancellation at that precision (noted per case).
+The result is compared in units in the last place (ULP) of the result dtype. Near a zero of a
 derivative whose terms cancel, the ULP is taken at the magnitude of those terms instead
 of at the result.
 
@@ -251,7 +251,7 @@ def reference(name: str, x: float) -> tuple[float, float, float, int, int]:
     """Return case `name` at `x` as (nearest float64, high, low, exponent, scale exponent).
 
     The mpmath value equals ``(high + low) * 2**exponent`` to about 106 bits, with
-    ``0.5 <= |high| < 1``; the ULP is taken in the binade ``2**(scale exponent - 1)`` of
+    ``0.5 <= |high| < 1``. The ULP is taken in the binade ``2**(scale exponent - 1)`` of
     the magnitude that the case measures against.
     """
     case = CASES_BY_NAME[name]
@@ -372,7 +372,7 @@ def test_gelu_far_negative_not_flushed_to_zero(approximate: str) -> None:
     assert np.all(result < 0)
 
 
-def test_gelu_grad_error_measured_at_cancelling_terms_near_zero() -> None:
+def test_gelu_grad_zero_uses_term_magnitude() -> None:
     # GELU' vanishes at x ≈ -0.75179; the reference magnitude there is |Φ| + |xφ| ≈ 0.45,
     # far above |GELU'| itself, so the test above allows cancellation but no more.
     x = -0.7517915246935645

@@ -1,9 +1,9 @@
 """Input handling shared by every actlib function: dtypes, shapes, memory layout, out=.
 
-The rule under test: float16/32/64 keep their dtype (byte order becomes native); booleans
-and integers are promoted like ``np.tanh`` promotes them; complex, object, string and
-long double input raise TypeError naming the function and the dtype; 0-d input returns
-a NumPy scalar; no input, however extreme, raises a floating-point warning.
+The rules under test: float16/32/64 keep their dtype, and the byte order becomes native.
+Booleans and integers are promoted like ``np.tanh`` promotes them. Complex, object, string
+and long double input raise TypeError naming the function and the dtype. 0-d input
+returns a NumPy scalar, and no input, however extreme, raises a floating-point warning.
 """
 
 from __future__ import annotations
@@ -225,7 +225,7 @@ def test_read_only_out_raises_value_error(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_out_that_is_not_an_array_raises_type_error(name: str) -> None:
+def test_out_not_array_raises_type_error(name: str) -> None:
     with pytest.raises(TypeError, match=r"numpy\.ndarray, got list"):
         FUNCTIONS[name](SAMPLE, out=[0.0] * SAMPLE.size)
 

@@ -27,7 +27,7 @@ def test_derivative_slopes_follow_axis_one_by_default() -> None:
 
 
 def test_channel_axis_not_taken_from_last_axis() -> None:
-    # With C == W the trailing-axis broadcast of ONNX PRelu would give another answer.
+    # With C == W the trailing-axis broadcast of ONNX PRelu would give another result.
     x = -np.arange(1.0, 9.0).reshape(1, 2, 2, 2)
     slope = np.array([0.1, 0.2])
     expected = x * slope.reshape(2, 1, 1)
@@ -72,7 +72,7 @@ def test_one_dimensional_input_rejects_slope_vector_without_axis() -> None:
     assert "2 slopes" in str(raised.value)
 
 
-def test_one_dimensional_input_with_axis_zero_is_per_element() -> None:
+def test_vector_with_axis_zero_is_per_element() -> None:
     x = np.array([-1.0, -2.0, 3.0])
     np.testing.assert_array_equal(actlib.prelu(x, [0.1, 0.2, 0.3], axis=0), [-0.1, -0.4, 3.0])
 
@@ -83,7 +83,7 @@ def test_slope_count_mismatch_names_both_sizes() -> None:
         actlib.prelu(x, [0.1, 0.2])
 
 
-def test_slope_count_mismatch_on_explicit_axis_names_both_sizes() -> None:
+def test_mismatch_on_explicit_axis_names_sizes() -> None:
     x = np.zeros((4, 3, 5))
     with pytest.raises(ValueError, match="got 3 slopes but the input has 5 channels along axis 2"):
         actlib.prelu_grad(x, [0.1, 0.2, 0.3], axis=-1)

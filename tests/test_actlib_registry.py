@@ -1,7 +1,7 @@
 """The registry: complete entries, constants, properties, ONNX metadata and displays.
 
-Constants are recomputed with mpmath; ONNX opsets and attribute defaults are read from
-the installed onnx package's operator schemas; properties are checked numerically on
+Constants are recomputed with mpmath. ONNX opsets and attribute defaults come from the
+operator schemas of the installed onnx package. Properties are checked numerically on
 the functions themselves.
 """
 
