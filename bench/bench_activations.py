@@ -378,11 +378,11 @@ def environment_lines() -> list[str]:
 
 
 def actlib_revision() -> str:
-    """Return the git commit of actlib's source tree, marked if actlib/ has changes."""
+    """Return the last git commit that changed actlib/, marked if actlib/ has changes."""
     package = Path(actlib.__file__).parent
     try:
         commit = subprocess.run(
-            ["git", "-C", str(package), "rev-parse", "--short", "HEAD"],
+            ["git", "-C", str(package), "log", "-1", "--format=%h", "--", "."],
             capture_output=True,
             text=True,
             check=True,
