@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 import os
 import shutil
+import socket
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -17,15 +18,26 @@ REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data"
 
 
-def mkdocs_env(*, source_date_epoch: bool = True) -> dict[str, str]:
+@dataclass(frozen=True)
+class BuiltSite:
+    """A built site: its directory, and the address (site_url) it was built to be served at."""
+
+    path: Path
+    url: str
+
+
+def mkdocs_env(*, source_date_epoch: bool = True, site_url: str | None = None) -> dict[str, str]:
     """Return the environment the project's commands give MkDocs.
 
     With ``source_date_epoch=False`` the variable is removed, so a test sees what a plain
-    ``mkdocs build`` outside ``make`` does.
+    ``mkdocs build`` outside ``make`` does. ``site_url`` sets the real site's ``site_url``.
     """
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    env.pop("ACTNOTES_SITE_URL", None)
     if not source_date_epoch:
         env.pop("SOURCE_DATE_EPOCH", None)
+    if site_url is not None:
+        env["ACTNOTES_SITE_URL"] = site_url
     return env
 
 
@@ -34,6 +46,7 @@ def run_mkdocs(
     site_dir: Path,
     *flags: str,
     source_date_epoch: bool = True,
+    site_url: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``mkdocs build`` from the repository root and return the finished process.
 
@@ -54,37 +67,66 @@ def run_mkdocs(
     return subprocess.run(
         command,
         cwd=REPO,
-        env=mkdocs_env(source_date_epoch=source_date_epoch),
+        env=mkdocs_env(source_date_epoch=source_date_epoch, site_url=site_url),
         capture_output=True,
         text=True,
         check=False,
     )
 
 
-def build_or_fail(config_file: Path, site_dir: Path, *flags: str, **options: bool) -> Path:
+def build_or_fail(
+    config_file: Path,
+    site_dir: Path,
+    *flags: str,
+    source_date_epoch: bool = True,
+    site_url: str | None = None,
+) -> Path:
     """Build a site that must build, and fail the test with MkDocs' log if it does not."""
-    completed = run_mkdocs(config_file, site_dir, *flags, **options)
+    completed = run_mkdocs(
+        config_file, site_dir, *flags, source_date_epoch=source_date_epoch, site_url=site_url
+    )
     if completed.returncode != 0:
         pytest.fail(_failure_message(config_file, completed))
     return site_dir
 
 
-def real_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Build the repository's site once per test session, with --strict."""
-    site_dir, failure = _build_real_site(tmp_path_factory)
+# The real site's build in this test session, and MkDocs' log if it failed. A failed build is
+# kept too, so that every test using it fails at once.
+_real_site_build: list[tuple[BuiltSite, str | None]] = []
+
+
+def real_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
+    """Build the repository's site once per test session, with --strict.
+
+    The site is built for a free port on 127.0.0.1, where the browser tests serve it, because
+    Material's instant navigation only works at the address in sitemap.xml. SOURCE_DATE_EPOCH
+    is removed from the environment, as for a plain ``mkdocs build``.
+    """
+    if not _real_site_build:
+        site = BuiltSite(
+            path=tmp_path_factory.mktemp("real_site") / "site",
+            url=f"http://127.0.0.1:{free_port()}/",
+        )
+        completed = run_mkdocs(
+            REPO / "mkdocs.yml", site.path, "--strict", source_date_epoch=False, site_url=site.url
+        )
+        failure = None
+        if completed.returncode != 0:
+            failure = _failure_message(REPO / "mkdocs.yml", completed)
+        _real_site_build.append((site, failure))
+
+    site, failure = _real_site_build[0]
     if failure is not None:
         pytest.fail(failure)
-    return site_dir
+    return site
 
 
-@functools.cache
-def _build_real_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str | None]:
-    # A failed build is cached too, so that every test using it fails at once.
-    site_dir = tmp_path_factory.mktemp("real_site") / "site"
-    completed = run_mkdocs(REPO / "mkdocs.yml", site_dir, "--strict")
-    if completed.returncode != 0:
-        return site_dir, _failure_message(REPO / "mkdocs.yml", completed)
-    return site_dir, None
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that is free now (another process may take it later)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
 
 
 def _failure_message(config_file: Path, completed: subprocess.CompletedProcess[str]) -> str:
@@ -118,3 +160,20 @@ def load_hook(name: str) -> ModuleType:
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def luminance(rgb: tuple[float, float, float]) -> float:
+    """Return the WCAG 2 relative luminance of an sRGB colour with 0-255 channels."""
+
+    def linear(channel: float) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (linear(channel) for channel in rgb)
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def contrast(first: tuple[float, float, float], second: tuple[float, float, float]) -> float:
+    """Return the WCAG 2 contrast ratio of two sRGB colours, from 1 to 21."""
+    lighter, darker = sorted((luminance(first), luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
