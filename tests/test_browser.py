@@ -169,6 +169,31 @@ def wait_for_math(visit: Visit) -> None:
     )
 
 
+# Returns the CHTML character classes (one per glyph) that MathJax's stylesheet has no rule
+# for. Without its rule a glyph has no content and the formula shows as blank space.
+GLYPHS_WITHOUT_CSS_JS = r"""
+() => {
+  const sheet = document.getElementById("MJX-CHTML-styles");
+  const css = sheet ? sheet.textContent : "";
+  const classes = new Set();
+  for (const glyph of document.querySelectorAll("article mjx-c")) {
+    for (const name of glyph.classList) {
+      if (name.startsWith("mjx-c")) classes.add(name);
+    }
+  }
+  // A rule reads "mjx-c.mjx-c28::before", or "mjx-c.mjx-c1D70E.TEX-I::before" for a variant.
+  return [...classes].filter(
+    (name) => !new RegExp("\\." + name + "(\\.[\\w-]+)*::before").test(css)
+  );
+}
+"""
+
+
+def glyphs_without_css(visit: Visit) -> list[str]:
+    missing: list[str] = visit.page.evaluate(GLYPHS_WITHOUT_CSS_JS)
+    return missing
+
+
 def untypeset_count(visit: Visit) -> int:
     count: int = visit.page.eval_on_selector_all(
         "article .arithmatex",
@@ -186,6 +211,7 @@ def test_mathjax_typesets_first_load(visit: Visit, base_url: str) -> None:
 
     assert visit.page.locator("article mjx-container").count() > 0
     assert untypeset_count(visit) == 0
+    assert glyphs_without_css(visit) == []
     assert visit.errors == []
 
 
@@ -200,6 +226,7 @@ def test_mathjax_after_instant_navigation(visit: Visit, base_url: str) -> None:
 
     assert visit.page.evaluate("window.__instantMarker") == "kept"
     assert untypeset_count(visit) == 0
+    assert glyphs_without_css(visit) == []
 
     # Away to a page without math and back: MathJax must typeset the note again.
     visit.page.click(".md-header a.md-logo")
@@ -210,6 +237,7 @@ def test_mathjax_after_instant_navigation(visit: Visit, base_url: str) -> None:
 
     assert visit.page.evaluate("window.__instantMarker") == "kept"
     assert untypeset_count(visit) == 0
+    assert glyphs_without_css(visit) == []
     assert visit.errors == []
 
 

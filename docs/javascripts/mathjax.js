@@ -17,15 +17,22 @@ window.MathJax = {
   options: {
     ignoreHtmlClass: ".*|",
     processHtmlClass: "arithmatex"
+  },
+  // The subscription below typesets every page, the first one included.
+  startup: {
+    typeset: false
   }
 };
 
 // Material's instant navigation replaces the page content without reloading
-// the scripts, so MathJax never sees the new page by itself. `document$`
-// emits the document on first load (after DOMContentLoaded, when MathJax has
-// run) and again after every instant navigation. Each typeset waits for the
-// previous one through MathJax.startup.promise, so the first-load typeset and
-// ours never run at the same time.
+// the scripts, so MathJax never sees the new page by itself. It also removes
+// MathJax's <style id="MJX-CHTML-styles"> from <head>, because the new page's
+// <head> lacks it; clearCache() makes MathJax write the glyph rules again.
+// Clearing after a typeset would instead strip the rules of the formulas
+// already on the page, so MathJax's own start-up typeset is off and every
+// typeset happens here. `document$` emits the document on first load (after
+// DOMContentLoaded, when MathJax has run) and after every instant navigation.
+// Each typeset waits for the previous one through MathJax.startup.promise.
 document$.subscribe(function () {
   var mathjax = window.MathJax;
   mathjax.startup.promise = mathjax.startup.promise.then(function () {
