@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -477,6 +478,33 @@ def test_interrupt_kills_running_note(root: Path) -> None:
     assert not caught.value.worker.is_alive()
     assert process_gone(int(pid_file.read_text()))
     assert process_gone(caught.value.server_pid)
+
+
+def test_interrupt_during_run_notes(root: Path) -> None:
+    pid_file = root / "interrupted_many.pid"
+    code = (
+        "import os, time\n"
+        f"with open({str(pid_file)!r}, 'w') as f:\n"
+        "    f.write(str(os.getpid()))\n"
+        "time.sleep(60)"
+    )
+    paths = [write(root, "interrupted_many", cell(code)), write(root, "quick", cell("1"))]
+
+    def interrupt_when_running() -> None:
+        deadline = time.monotonic() + 30
+        while not pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    with NoteRunner(root=root) as interrupted:
+        assert interrupted._process is not None
+        server_pid = interrupted._process.pid
+        threading.Thread(target=interrupt_when_running, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            interrupted.run_notes(paths)
+
+    assert process_gone(int(pid_file.read_text()))
+    assert process_gone(server_pid)
 
 
 def children_of(pid: int) -> list[int]:

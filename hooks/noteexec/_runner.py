@@ -179,8 +179,16 @@ class NoteRunner:
         """Run the notes at `paths` in parallel; return the results in the order of `paths`."""
         paths = list(paths)
         workers = max(1, min(self.options.job_count, len(paths)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="noteexec") as pool:
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="noteexec")
+        try:
             results = list(pool.map(self.run_note, paths))
+        except BaseException:
+            # On KeyboardInterrupt, kill the running notes first: the worker
+            # threads wait for them, and the pool waits for its threads.
+            self.close()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
         return dict(zip(paths, results, strict=True))
 
     def run_note(self, path: Path) -> NoteResult:
