@@ -33,7 +33,7 @@ KernelFunction = Callable[[npt.NDArray[Any], npt.NDArray[Any]], None]
 # Elements per block. The float16/float32 path converts each block to float64, runs the
 # kernel and rounds the block into the result, so the extra memory is a few blocks of
 # float64 and the temporaries stay in the L2 cache.
-BLOCK_SIZE = 1 << 14
+BLOCK_SIZE = 1 << 15
 
 _SUPPORTED_FLOAT_SIZES = (2, 4, 8)
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["fast_two_sum", "two_prod", "two_sum"]
+__all__ = ["fast_two_sum", "two_prod", "two_square", "two_sum"]
 
 Float64Array = npt.NDArray[np.float64]
 Operand = Float64Array | float
@@ -40,6 +40,14 @@ def two_prod(a: Operand, b: Operand) -> tuple[Float64Array, Float64Array]:
     b_high, b_low = _split(b)
     error = ((a_high * b_high - product) + a_high * b_low + a_low * b_high) + a_low * b_low
     return product, error
+
+
+def two_square(a: Float64Array) -> tuple[Float64Array, Float64Array]:
+    """Return ``(p, e)`` with ``p = fl(a * a)`` and ``p + e == a * a`` exactly."""
+    square = np.multiply(a, a)
+    high, low = _split(a)
+    error = ((high * high - square) + 2.0 * high * low) + low * low
+    return square, error
 
 
 def two_sum(a: Operand, b: Operand) -> tuple[Float64Array, Float64Array]:

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import math
 import operator
+from collections.abc import Callable
 from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 
-from actlib._checks import FloatArray, Result, ensure_out, result_dtype, to_input_array
+from actlib._checks import (
+    BLOCK_SIZE,
+    FloatArray,
+    Result,
+    ensure_out,
+    result_dtype,
+    to_input_array,
+)
 
 __all__ = ["prelu", "prelu_grad"]
 
@@ -53,12 +62,12 @@ def _channel_axis(ndim: int, axis: object, *, function: str) -> int | None:
     return index % ndim
 
 
-def _broadcast_slope(
+def _check_slope_count(
     slope: Float64Array, shape: tuple[int, ...], axis: int | None, *, function: str
-) -> Float64Array:
-    """Reshape `slope` so that it broadcasts along `axis` of an array of `shape`."""
+) -> None:
+    """Check that `slope` holds one value, or one per channel along `axis` of `shape`."""
     if slope.size == 1:
-        return slope.reshape(())
+        return
     if axis is None:
         raise ValueError(
             f"{function}() got {slope.size} slopes for an input of shape {shape}, which "
@@ -72,9 +81,6 @@ def _broadcast_slope(
             f"along axis {axis} (shape {shape}). Pass one slope per channel or a single "
             "slope, or choose another axis with axis=."
         )
-    target = [1] * len(shape)
-    target[axis] = channels
-    return slope.reshape(target)
 
 
 def _prepare(
@@ -83,25 +89,129 @@ def _prepare(
     axis: object,
     out: FloatArray | None,
     function: str,
-) -> tuple[npt.NDArray[Any], np.dtype[Any], Float64Array]:
-    """Validate every argument; return the input, the result dtype and the shaped slope."""
+) -> tuple[npt.NDArray[Any], np.dtype[Any], Float64Array, int | None]:
+    """Validate every argument; return the input, result dtype, slopes and channel axis."""
     array = to_input_array(x, function=function)
     dtype = result_dtype(array)
     slopes = _validate_slope(slope, function=function)
     channel_axis = _channel_axis(array.ndim, axis, function=function)
-    shaped = _broadcast_slope(slopes, array.shape, channel_axis, function=function)
+    _check_slope_count(slopes, array.shape, channel_axis, function=function)
     if out is not None:
         ensure_out(out, shape=array.shape, dtype=dtype, function=function)
-    return array, dtype, shaped
+    return array, dtype, slopes, channel_axis
 
 
-def _finish(result: FloatArray, out: FloatArray | None) -> Result:
+BlockKernel = Callable[[npt.NDArray[Any], npt.NDArray[Any], FloatArray], None]
+
+
+def _evaluate(
+    array: npt.NDArray[Any],
+    dtype: np.dtype[Any],
+    row_slope: Callable[[int], npt.NDArray[Any]],
+    layout: tuple[int, int, int],
+    kernel: BlockKernel,
+    out: FloatArray | None,
+) -> Result:
+    """Run `kernel` on blocks of about BLOCK_SIZE elements and return the result.
+
+    The input is viewed as a 2-D array with one row per (outer index, channel) pair, so
+    each block sees one slope per row, as a column from ``row_slope(rows)``.
+    """
+    result = out
+    if out is None or not out.flags.c_contiguous or np.may_share_memory(out, array):
+        result = np.empty(array.shape, dtype=dtype)
+    assert result is not None
+    outer, channels, inner = layout
+    rows = outer * channels
+    if array.size:
+        source = np.ascontiguousarray(array).reshape(rows, inner)
+        target = result.reshape(rows, inner)
+        slopes = row_slope(outer)[:, np.newaxis]
+        row_step = max(1, BLOCK_SIZE // inner)
+        column_step = min(inner, BLOCK_SIZE)
+        for row in range(0, rows, row_step):
+            for column in range(0, inner, column_step):
+                block = (slice(row, row + row_step), slice(column, column + column_step))
+                kernel(source[block], slopes[block[0]], target[block])
+
     if out is not None:
-        out[...] = result
+        if result is not out:
+            out[...] = result
         return out
     if result.ndim == 0:
         return cast("np.floating[Any]", result[()])
     return result
+
+
+def _layout(shape: tuple[int, ...], axis: int | None, slope_count: int) -> tuple[int, int, int]:
+    """Return (outer, channels, inner) sizes; a single slope makes one channel."""
+    size = math.prod(shape)
+    if slope_count == 1 or axis is None:
+        return 1, 1, max(size, 1)
+    outer = math.prod(shape[:axis])
+    inner = math.prod(shape[axis + 1 :])
+    return outer, shape[axis], max(inner, 1)
+
+
+def _negative_part_kernel(work: np.dtype[Any], slopes: Float64Array) -> BlockKernel:
+    """Return a block kernel for PReLU computed in `work`, with one rounding per element.
+
+    With every slope at most 1 the result is max(x, slope·x), with every slope at least 1
+    it is min(x, slope·x), and otherwise max(x, 0) + min(x, 0)·slope, where one of the
+    two terms is always 0. A zero slope turns ±inf * 0 into nan; the limit 0 is restored.
+    """
+    has_zero_slope = bool(np.any(slopes == 0))
+    if np.all(slopes <= 1):
+        select: Callable[..., Any] | None = np.maximum
+    elif np.all(slopes >= 1):
+        select = np.minimum
+    else:
+        select = None
+
+    def kernel(x: npt.NDArray[Any], slope: npt.NDArray[Any], out: FloatArray) -> None:
+        values = x.astype(work, copy=False)
+        # Work in `out` itself when it has the working dtype.
+        result = out if out.dtype == work else np.empty(out.shape, dtype=work)
+        with np.errstate(invalid="ignore", over="ignore"):
+            # Products overflow only where the true value does; -inf * 0 is fixed below.
+            if select is None:
+                np.minimum(values, 0, out=result)
+                result *= slope
+            else:
+                np.multiply(values, slope, out=result)
+        if has_zero_slope:
+            # inf * 0 is nan: the negative part of ±inf is 0 where the slope is 0.
+            result[np.isinf(values) & (slope == 0)] = 0
+        if select is None:
+            result += np.maximum(values, 0)
+        else:
+            select(values, result, out=result)
+        if result is not out:
+            with np.errstate(over="ignore"):
+                # Products beyond the float16 range round to inf, as they should.
+                out[...] = result
+
+    return kernel
+
+
+def _slope_or_one_kernel(kernel_dtype: np.dtype[Any], finite: bool) -> BlockKernel:
+    """Return a block kernel for 1 where x > 0, the slope elsewhere and nan for nan."""
+
+    def kernel(x: npt.NDArray[Any], slope: npt.NDArray[Any], out: FloatArray) -> None:
+        positive = x > 0
+        if finite:
+            # b + (1 - b) * slope with b in {0, 1} is exact and faster than np.where.
+            ones = positive.astype(kernel_dtype)
+            np.multiply(1 - ones, slope, out=out)
+            out += ones
+        else:
+            # 0 * inf would be nan in the blend above.
+            out[...] = np.where(positive, kernel_dtype.type(1), slope)
+        missing = np.isnan(x)
+        if missing.any():
+            out[missing] = np.nan
+
+    return kernel
 
 
 def prelu(
@@ -180,19 +290,17 @@ def prelu(
     >>> actlib.prelu(np.array([-1.0, 2.0]), 0.25)
     array([-0.25,  2.  ])
     """
-    array, dtype, shaped = _prepare(x, slope, axis, out, "prelu")
-    values = array.astype(np.float64, copy=False)
-    result = np.empty(array.shape, dtype=np.float64)
-    with np.errstate(invalid="ignore", over="ignore"):
-        # -inf * 0 is nan; the limit of 0 * x is 0, restored just below. Slopes above 1
-        # overflow only where the true value exceeds float64.
-        np.multiply(values, shaped, out=result)
-    if np.any(shaped == 0):
-        np.copyto(result, 0.0, where=np.isneginf(values) & (shaped == 0))
-    np.copyto(result, values, where=values > 0)
+    array, dtype, slopes, channel_axis = _prepare(x, slope, axis, out, "prelu")
+    # Slopes that the result dtype holds exactly (float32 slopes for float32 input, 0.25)
+    # allow one correctly rounded product in that dtype; others go through float64.
     with np.errstate(over="ignore"):
-        # Products beyond the float16 range round to inf, as they should.
-        return _finish(result.astype(dtype, copy=False), out)
+        # A slope beyond the float16 range becomes inf here and takes the float64 path.
+        in_dtype = slopes.astype(dtype)
+    work = dtype if np.array_equal(in_dtype.astype(np.float64), slopes) else np.dtype(np.float64)
+    row_slopes = slopes.astype(work)
+    kernel = _negative_part_kernel(work, slopes)
+    layout = _layout(array.shape, channel_axis, slopes.size)
+    return _evaluate(array, dtype, lambda outer: np.tile(row_slopes, outer), layout, kernel, out)
 
 
 def prelu_grad(
@@ -253,10 +361,10 @@ def prelu_grad(
     array([[0.1, 0.2],
            [1. , 0.2]])
     """
-    array, dtype, shaped = _prepare(x, slope, axis, out, "prelu_grad")
-    result = np.empty(array.shape, dtype=dtype)
-    np.heaviside(array, 0, out=result)
+    array, dtype, slopes, channel_axis = _prepare(x, slope, axis, out, "prelu_grad")
     with np.errstate(over="ignore"):
         # A slope beyond the float16 range rounds to inf, its correctly rounded value.
-        np.copyto(result, shaped.astype(dtype), where=result == 0)
-    return _finish(result, out)
+        row_slopes = slopes.astype(dtype)
+    kernel = _slope_or_one_kernel(dtype, bool(np.all(np.isfinite(row_slopes))))
+    layout = _layout(array.shape, channel_axis, slopes.size)
+    return _evaluate(array, dtype, lambda outer: np.tile(row_slopes, outer), layout, kernel, out)

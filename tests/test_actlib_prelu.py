@@ -175,3 +175,33 @@ def test_zero_dimensional_input_returns_scalar() -> None:
     result = actlib.prelu(np.float32(-2.0), 0.5)
     assert type(result) is np.float32
     assert result == -1.0
+
+
+@pytest.mark.parametrize(
+    "slopes",
+    [[0.5, 2.0, -1.0], [1.0, 3.0, 1.5], [0.0, 0.25, 1.0], [-0.5, -2.0, 0.75]],
+    ids=["mixed", "all-above-one", "with-zero", "negative"],
+)
+def test_any_slope_signs_match_explicit_branches(slopes: list[float]) -> None:
+    x = np.array([-np.inf, -3.0, -0.5, -0.0, 0.0, 0.5, 3.0, np.inf])
+    grid = np.stack([x, x, x], axis=1)[np.newaxis]  # shape (1, 8, 3): channels on axis 2
+    slope = np.array(slopes)
+    with np.errstate(invalid="ignore"):
+        # -inf * 0 is nan in the reference too; the limit 0 is set explicitly.
+        negative = grid * slope
+    negative[np.isneginf(grid) & (slope == 0)] = 0.0
+    expected = np.where(grid > 0, grid, negative)
+    np.testing.assert_array_equal(actlib.prelu(grid, slope, axis=2), expected)
+
+
+def test_large_input_spans_blocks_along_channels() -> None:
+    # More elements than one block, with channels in the middle: every block must take
+    # the slope of its own rows.
+    x = -np.ones((3, 4, 20000))
+    slope = np.array([0.1, 0.2, 0.3, 0.4])
+    result = actlib.prelu(x, slope)
+    for channel, value in enumerate(slope):
+        assert np.all(result[:, channel, :] == -value)
+    grad = actlib.prelu_grad(x, slope)
+    for channel, value in enumerate(slope):
+        assert np.all(grad[:, channel, :] == value)
