@@ -205,8 +205,9 @@ def untypeset_count(visit: Visit) -> int:
 # --- MathJax and instant navigation ---
 
 
-def test_mathjax_typesets_first_load(visit: Visit, base_url: str) -> None:
-    visit.page.goto(base_url + NOTE)
+@pytest.mark.parametrize("path", [NOTE, "api/"])
+def test_mathjax_typesets_first_load(visit: Visit, base_url: str, path: str) -> None:
+    visit.page.goto(base_url + path)
     wait_for_math(visit)
 
     assert visit.page.locator("article mjx-container").count() > 0

@@ -230,3 +230,40 @@ def test_source_date_epoch_kept_when_set(
     provenance.on_config(provenance_config(git_checkout))
 
     assert provenance.os.environ["SOURCE_DATE_EPOCH"] == "1234567890"
+
+
+# --- hooks/apidocs.py ---
+
+
+def test_math_directive_becomes_display_math() -> None:
+    apidocs = load_hook("apidocs")
+    text = "Definition.\n\n.. math:: \\sigma(x) = \\frac{1}{1 + e^{-x}}\n\nMore text."
+
+    assert apidocs.rst_math_to_markdown(text) == (
+        "Definition.\n\n\n$$\n\\sigma(x) = \\frac{1}{1 + e^{-x}}\n$$\n\nMore text."
+    )
+
+
+def test_math_directive_block_keeps_indent() -> None:
+    apidocs = load_hook("apidocs")
+    text = "Notes\n    .. math::\n\n        a \\\\\n        b\n\n    After."
+
+    converted = apidocs.rst_math_to_markdown(text)
+
+    assert "    $$\n    a \\\\\n    b\n    $$" in converted
+    assert converted.endswith("\n    After.")
+
+
+def test_math_role_becomes_inline_math() -> None:
+    apidocs = load_hook("apidocs")
+
+    converted = apidocs.rst_math_to_markdown("where :math:`v = x^3` and :math:`a_c` hold")
+
+    assert converted == "where $v = x^3$ and $a_c$ hold"
+
+
+def test_text_without_math_unchanged() -> None:
+    apidocs = load_hook("apidocs")
+    text = "Parameters\n----------\nx : array_like\n    Input."
+
+    assert apidocs.rst_math_to_markdown(text) == text

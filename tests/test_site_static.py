@@ -201,6 +201,14 @@ def test_mathjax_es5_shipped_whole(site: Path) -> None:
     assert (shipped / "output" / "chtml" / "fonts" / "woff-v2").is_dir()
 
 
+def test_api_page_math_typesettable(pages: dict[str, str]) -> None:
+    html = pages["api/index.html"]
+
+    assert ".. math::" not in html
+    assert ":math:" not in html
+    assert '<div class="arithmatex">' in html
+
+
 # --- search ---
 
 
