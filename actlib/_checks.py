@@ -1,8 +1,9 @@
 """Input validation and the evaluation driver shared by every activation function.
 
 Each public function passes its name here, so that every error names the activation
-and the rejected value. Kernels (see `_kernels`) only ever see 1-D, C-contiguous,
-native float64 arrays of equal length that do not overlap.
+and the rejected value. Kernels (see `_kernels`) only get 1-D, C-contiguous, native
+arrays of equal length that do not overlap: float64, or the result dtype for the
+"native" kernels whose results are exact in any dtype.
 """
 
 from __future__ import annotations

@@ -53,8 +53,8 @@ _EXP_ARGUMENT_LIMIT = 800.0
 def _minimum_with_zero(x: FloatArray, out: FloatArray) -> None:
     """Write min(x, 0), keeping nan.
 
-    NumPy's minimum and maximum against an array of zeros are about twice as fast as
-    against the scalar 0 (NumPy 2.4 on x86-64).
+    NumPy's minimum and maximum against an array of zeros are several times faster than
+    against the scalar 0 (measured with NumPy 2.4 on x86-64, 32k-element blocks).
     """
     out.fill(0.0)
     np.minimum(x, out, out=out)
@@ -96,7 +96,7 @@ def _logistic_density(t: Float64Array, out: Float64Array) -> None:
     """Write ``t / (1 + t)**2`` for ``0 <= t <= 1``, with the denominator in double-double.
 
     Only the rounding of `t` itself (one exp) and of the final two operations remain,
-    so the result is within about 2 ULP. `t` is overwritten.
+    so the result is within about 2 ULP.
     """
     total, total_error = fast_two_sum(1.0, t)
     square, square_error = two_square(total)

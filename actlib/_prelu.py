@@ -65,7 +65,7 @@ def _channel_axis(ndim: int, axis: object, *, function: str) -> int | None:
 def _check_slope_count(
     slope: Float64Array, shape: tuple[int, ...], axis: int | None, *, function: str
 ) -> None:
-    """Check that `slope` holds one value, or one per channel along `axis` of `shape`."""
+    """Check that `slope` has one value, or one per channel along `axis` of `shape`."""
     if slope.size == 1:
         return
     if axis is None:
@@ -115,7 +115,7 @@ def _evaluate(
     """Run `kernel` on blocks of about BLOCK_SIZE elements and return the result.
 
     The input is viewed as a 2-D array with one row per (outer index, channel) pair, so
-    each block sees one slope per row, as a column from ``row_slope(rows)``.
+    each block gets one slope per row, as a column from ``row_slope(outer)``.
     """
     result = out
     if out is None or not out.flags.c_contiguous or np.may_share_memory(out, array):
@@ -264,9 +264,10 @@ def prelu(
     Notes
     -----
     The slope is never matched against the last axis silently. ONNX ``PRelu`` instead
-    broadcasts its ``slope`` input against the *trailing* axes of X (NumPy rules), so an
-    NCHW tensor needs a slope of shape (C, 1, 1) there; a slope of shape (C,) would be
-    applied along W. PyTorch's exporter emits the (C, 1, 1) shape.
+    broadcasts its ``slope`` input against the *trailing* axes of X (NumPy rules). An
+    NCHW tensor therefore needs a slope of shape (C, 1, 1) there, because a slope of
+    shape (C,) would be applied along W. PyTorch's TorchScript-based ONNX exporter
+    (``symbolic_opset9.prelu``) unsqueezes the weight to that (C, 1, 1) shape.
 
     Each product is rounded once from the exact product of x and the float64 slope.
 
@@ -291,7 +292,7 @@ def prelu(
     array([-0.25,  2.  ])
     """
     array, dtype, slopes, channel_axis = _prepare(x, slope, axis, out, "prelu")
-    # Slopes that the result dtype holds exactly (float32 slopes for float32 input, 0.25)
+    # Slopes that the result dtype represents exactly (float32 slopes for float32 input, 0.25)
     # allow one correctly rounded product in that dtype; others go through float64.
     with np.errstate(over="ignore"):
         # A slope beyond the float16 range becomes inf here and takes the float64 path.
