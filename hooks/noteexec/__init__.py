@@ -23,7 +23,8 @@ Process model
     group, reseeds ``random`` and NumPy's global generator with ``seed``, sets
     RLIMIT_AS (``memory_limit``, 4 GiB unless the note's
     ``execute.memory_limit`` says otherwise), works in the note's folder (so
-    data next to the note opens as in Jupyter) and runs the cells. A cell past
+    data next to the note opens as in Jupyter) and runs the cells. A generator
+    from ``np.random.default_rng()`` without a seed is not reproducible: pass one. A cell past
     its timeout gets an exception at its current line (SIGALRM); if it does not
     return within ``deadline_grace`` seconds (a loop in C code), the runner
     has faulthandler dump its stack and kills its process group. A process that
