@@ -258,6 +258,17 @@ def test_log_record_counts_as_warning(runner: NoteRunner, root: Path) -> None:
     assert "LoggedWarning: disk almost full" in message
 
 
+def test_note_logging_configuration_respected(runner: NoteRunner, root: Path) -> None:
+    code = (
+        "import logging, sys\n"
+        "logging.basicConfig(stream=sys.stdout, level=logging.INFO, format='%(message)s')\n"
+        'logging.getLogger("somelib").info("step done")'
+    )
+    result = run(runner, root, "logging_config", cell(code))
+    assert_ok(result)
+    assert "<code>step done\n" in result.markdown
+
+
 def test_allowed_warning_needs_matching_entry(root: Path) -> None:
     allowed = AllowedWarning(
         category="DeprecationWarning",

@@ -163,7 +163,7 @@ def _shell(component: Any) -> NoteShell:
 
 
 class _LogToWarning(logging.Handler):
-    """Turn WARNING-level log records into `LoggedWarning` so the cell's warning rules apply.
+    """Turn unhandled WARNING-level log records into `LoggedWarning`, so the warning rules apply.
 
     matplotlib, for one, reports a glyph missing from a math font through logging.
     """
@@ -244,7 +244,9 @@ class _Kernel:
         shell = NoteShell.instance(config=config)
         sys.stdout = _StreamCapture(shell.recorder, "stdout")
         sys.stderr = _StreamCapture(shell.recorder, "stderr")
-        logging.getLogger().addHandler(_LogToWarning(logging.WARNING))
+        # Only records that no handler takes reach lastResort, so a note that
+        # configures logging (logging.basicConfig) sees its records as in Jupyter.
+        logging.lastResort = _LogToWarning(logging.WARNING)
 
         compiler = shell.compile
         assert isinstance(compiler, _Compiler)
