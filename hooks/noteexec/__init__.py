@@ -54,10 +54,10 @@ Failures
     An exception, a timeout, a dead process, an undeclared warning (warnings are
     recorded with the "always" filter, and log records of level WARNING that
     no handler takes count as `LoggedWarning`), a declared exception or warning
-    that did not occur, a figure without alt text, a memory address in text output, invalid front
-    matter or a bad fence: each is a `NoteError` with the note's path, the line
-    in the ``.md`` file, the cell, the traceback with note frames written as
-    ``notebooks/x.md:LINE`` and a fix. Third-party warnings may be allowed by
+    that did not occur, a figure without alt text, a memory address in text
+    output, invalid front matter or a bad fence: each is a `NoteError` with the
+    note's path, the line in the ``.md`` file, the cell, the traceback with note
+    frames written as ``notebooks/x.md:LINE`` and a fix. Third-party warnings may be allowed by
     `AllowedWarning` entries, each with its reason.
 
 Figures
