@@ -245,7 +245,7 @@ class _Kernel:
         sys.stdout = _StreamCapture(shell.recorder, "stdout")
         sys.stderr = _StreamCapture(shell.recorder, "stderr")
         # Only records that no handler takes reach lastResort, so a note that
-        # configures logging (logging.basicConfig) sees its records as in Jupyter.
+        # configures logging (logging.basicConfig) has its records handled as in Jupyter.
         logging.lastResort = _LogToWarning(logging.WARNING)
 
         compiler = shell.compile
