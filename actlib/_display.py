@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001 -- the Chinese labels use full-width punctuation.
 """Rich displays of registry entries: formulas (LaTeX) and property tables (Markdown).
 
 Jupyter and the note engine call ``_repr_latex_`` and ``_repr_markdown_``. Text is in

@@ -1,4 +1,3 @@
-# ruff: noqa: RUF002 -- docstrings use the Greek letters of the formulas.
 """Public activation functions and their derivatives.
 
 Each function validates its input once through `_checks.evaluate` and hands float64

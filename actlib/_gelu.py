@@ -1,4 +1,3 @@
-# ruff: noqa: RUF002 -- docstrings use the Greek letters of the formulas.
 """GELU kernels: the exact form x·Φ(x) and the tanh approximation, with derivatives.
 
 The float64 kernels keep every rounding that a far-negative x amplifies in double-double:

@@ -1,4 +1,3 @@
-# ruff: noqa: RUF002 -- docstrings use the Greek letters of the formulas.
 """Element-wise kernels for every activation except GELU (see `_gelu`) and PReLU.
 
 A kernel has the signature ``kernel(x, out)``: both are 1-D C-contiguous arrays of equal

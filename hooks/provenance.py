@@ -30,9 +30,9 @@ log = get_plugin_logger("actnotes.provenance")
 # Distribution names and how the footer spells them.
 COMPUTED_BY = {"actlib": "actlib", "numpy": "NumPy", "matplotlib": "Matplotlib"}
 # The footer is site content, so it is Chinese with full-width punctuation.
-VERSIONS_TEXT = "构建本页所用的版本：{versions}"  # noqa: RUF001
-COMMIT_TEXT = "；源码提交 <code>{commit}</code>"  # noqa: RUF001
-DIRTY_TEXT = "（含未提交的修改）"  # noqa: RUF001
+VERSIONS_TEXT = "构建本页所用的版本：{versions}"
+COMMIT_TEXT = "；源码提交 <code>{commit}</code>"
+DIRTY_TEXT = "（含未提交的修改）"
 
 
 def on_config(config: MkDocsConfig) -> None:

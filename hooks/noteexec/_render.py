@@ -34,8 +34,8 @@ MIME_ORDER = (
 PANEL_CLASS = "notes-error-panel"
 _PANEL_TITLE = "这篇笔记没有通过构建检查"
 _PANEL_TEXT = (
-    "mkdocs serve 照常显示页面；mkdocs build 会因以下错误失败。"  # noqa: RUF001 - Chinese punctuation
-    "修改笔记并保存后，页面会自动重新构建。"  # noqa: RUF001 - Chinese punctuation
+    "mkdocs serve 照常显示页面；mkdocs build 会因以下错误失败。"
+    "修改笔记并保存后，页面会自动重新构建。"
 )
 
 Record = Mapping[str, Any]
