@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001 -- the Chinese strings use full-width punctuation.
 """The registry: one `Activation` entry per supported function, keyed by name.
 
 Notes, tables and tests read formulas, defaults and properties from here; nothing on the
@@ -52,6 +51,11 @@ __all__ = ["GELU_MINIMUM", "GELU_TANH_MINIMUM", "REGISTRY", "comparison_table", 
 # mpmath.findroot on the derivative at 200 bits. tests/test_actlib_registry.py repeats it.
 GELU_MINIMUM = -0.16997120747990366
 GELU_TANH_MINIMUM = -0.17004075057125405
+
+# Cost classes come from one run of bench/bench_activations.py (bench/RESULTS.md, 2026-12-04,
+# numpy 2.4.6, 2 cores of an AVX-512 AMD EPYC): the float32 time at 1e6 elements of the fastest
+# formulation within 4 ULP, divided by ReLU's, gives 低 up to 2x, 中 up to 8x and 高 above.
+# tanh is 低 because numpy's vectorised float32 tanh is as fast as ReLU on that machine.
 
 _UNBOUNDED = OutputRange(-np.inf, np.inf, lower_closed=False, upper_closed=False)
 _HENDRYCKS = Reference(
@@ -130,7 +134,7 @@ def _sigmoid() -> Activation:
             smoothness="C∞",
             bounded=(True, True),
             saturates=(True, True),
-            cost="中",  # TODO: set from bench/bench_activations.py
+            cost="中",  # from bench/RESULTS.md; the rule is above _UNBOUNDED
         ),
         onnx=OnnxOperator("Sigmoid", (1, 6, 13)),
         reference=Reference(
@@ -163,7 +167,7 @@ def _tanh() -> Activation:
             smoothness="C∞",
             bounded=(True, True),
             saturates=(True, True),
-            cost="中",  # TODO: set from bench/bench_activations.py
+            cost="低",  # from bench/RESULTS.md; the rule is above _UNBOUNDED
         ),
         onnx=OnnxOperator("Tanh", (1, 6, 13)),
         reference=Reference(
@@ -198,7 +202,7 @@ def _relu() -> Activation:
             smoothness="C0",
             bounded=(True, False),
             saturates=(True, False),
-            cost="低",  # TODO: set from bench/bench_activations.py
+            cost="低",  # from bench/RESULTS.md; the rule is above _UNBOUNDED
         ),
         onnx=OnnxOperator("Relu", (1, 6, 13, 14)),
         reference=Reference(
@@ -253,7 +257,7 @@ def _leaky_relu() -> Activation:
             smoothness="C0",
             bounded=(False, False),
             saturates=(False, False),
-            cost="低",  # TODO: set from bench/bench_activations.py
+            cost="低",  # from bench/RESULTS.md; the rule is above _UNBOUNDED
         ),
         onnx=OnnxOperator(
             "LeakyRelu",
@@ -313,7 +317,7 @@ def _prelu() -> Activation:
             smoothness="C0",
             bounded=(False, False),
             saturates=(False, False),
-            cost="低",  # TODO: set from bench/bench_activations.py
+            cost="低",  # from bench/RESULTS.md; the rule is above _UNBOUNDED
         ),
         onnx=OnnxOperator(
             "PRelu",
@@ -384,7 +388,7 @@ def _elu() -> Activation:
             smoothness="C1",
             bounded=(True, False),
             saturates=(True, False),
-            cost="中",  # TODO: set from bench/bench_activations.py
+            cost="中",  # from bench/RESULTS.md; the rule is above _UNBOUNDED
         ),
         onnx=OnnxOperator(
             "Elu",
@@ -441,7 +445,7 @@ def _selu() -> Activation:
             smoothness="C0",
             bounded=(True, False),
             saturates=(True, False),
-            cost="中",  # TODO: set from bench/bench_activations.py
+            cost="中",  # from bench/RESULTS.md; the rule is above _UNBOUNDED
         ),
         onnx=OnnxOperator(
             "Selu",
@@ -497,7 +501,7 @@ def _gelu() -> Activation:
             smoothness="C∞",
             bounded=(True, False),
             saturates=(True, False),
-            cost="高",  # TODO: set from bench/bench_activations.py
+            cost="高",  # from bench/RESULTS.md; the rule is above _UNBOUNDED
         ),
         onnx=OnnxOperator(
             "Gelu",
@@ -537,7 +541,7 @@ def _gelu_tanh() -> Activation:
             smoothness="C∞",
             bounded=(True, False),
             saturates=(True, False),
-            cost="中",  # TODO: set from bench/bench_activations.py
+            cost="高",  # from bench/RESULTS.md; the rule is above _UNBOUNDED
         ),
         onnx=OnnxOperator(
             "Gelu",
