@@ -86,6 +86,15 @@ def test_contrast_formula_reference_values() -> None:
     assert contrast("#777777", "#777777") == pytest.approx(1.0)
 
 
+def test_dejavu_sans_is_matplotlibs_own_copy() -> None:
+    # Byte-identical glyph paths need the font file that ships with matplotlib, also on
+    # machines with a system copy of DejaVu Sans (matplotlib lists its own fonts first).
+    from matplotlib import font_manager
+
+    found = Path(font_manager.findfont("DejaVu Sans", fallback_to_default=False))
+    assert found.is_relative_to(Path(matplotlib.get_data_path()))
+
+
 def test_line_colours_contrast_with_both_palettes() -> None:
     style = matplotlib.rc_params_from_file(STYLE_PATH, use_default_template=False)
     colours = [entry["color"] for entry in style["axes.prop_cycle"]]
