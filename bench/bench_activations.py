@@ -47,7 +47,7 @@ from _accuracy import check_points, max_ulp_error, mp_reference
 from _formulations import BenchFunction, Formulation, bench_functions
 from numpy.lib.introspect import opt_func_info
 from numpy.typing import NDArray
-from threadpoolctl import threadpool_info  # type: ignore[import-untyped]  # ships no py.typed
+from threadpoolctl import threadpool_info
 
 import actlib
 

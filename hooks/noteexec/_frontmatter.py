@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import yaml  # type: ignore[import-untyped]
+import yaml
 
 from noteexec._errors import ErrorKind, NoteError, OptionsError
 from noteexec._options import parse_memory_limit, parse_timeout

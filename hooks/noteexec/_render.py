@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import yaml  # type: ignore[import-untyped]
+import yaml
 
 from noteexec._errors import NoteError
 from noteexec._figures import FIGURE_CLASS, add_alt_text
