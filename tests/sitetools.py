@@ -47,11 +47,12 @@ def run_mkdocs(
     *flags: str,
     source_date_epoch: bool = True,
     site_url: str | None = None,
+    cwd: Path = REPO,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``mkdocs build`` from the repository root and return the finished process.
+    """Run ``mkdocs build`` in ``cwd`` and return the finished process.
 
-    The repository root is the working directory because the search plugin reads its jieba
-    dictionary relative to it.
+    The default working directory is the repository root because the search fixture site
+    names the real site's jieba dictionary relative to it.
     """
     command = [
         sys.executable,
@@ -66,7 +67,7 @@ def run_mkdocs(
     ]
     return subprocess.run(
         command,
-        cwd=REPO,
+        cwd=cwd,
         env=mkdocs_env(source_date_epoch=source_date_epoch, site_url=site_url),
         capture_output=True,
         text=True,
@@ -100,15 +101,19 @@ def real_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
 
     The site is built for a free port on 127.0.0.1, where the browser tests serve it, because
     Material's instant navigation only works at the address in sitemap.xml. SOURCE_DATE_EPOCH
-    is removed from the environment, as for a plain ``mkdocs build``.
+    is removed from the environment, as for a plain ``mkdocs build``, and MkDocs runs outside
+    the repository, so paths in mkdocs.yml must not depend on the working directory.
     """
     if not _real_site_build:
-        site = BuiltSite(
-            path=tmp_path_factory.mktemp("real_site") / "site",
-            url=f"http://127.0.0.1:{free_port()}/",
-        )
+        build_dir = tmp_path_factory.mktemp("real_site")
+        site = BuiltSite(path=build_dir / "site", url=f"http://127.0.0.1:{free_port()}/")
         completed = run_mkdocs(
-            REPO / "mkdocs.yml", site.path, "--strict", source_date_epoch=False, site_url=site.url
+            REPO / "mkdocs.yml",
+            site.path,
+            "--strict",
+            source_date_epoch=False,
+            site_url=site.url,
+            cwd=build_dir,
         )
         failure = None
         if completed.returncode != 0:

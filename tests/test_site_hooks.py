@@ -267,3 +267,39 @@ def test_text_without_math_unchanged() -> None:
     text = "Parameters\n----------\nx : array_like\n    Input."
 
     assert apidocs.rst_math_to_markdown(text) == text
+
+
+# --- hooks/search.py ---
+
+
+def search_config(config_dir: Path, dictionary: str | None) -> SimpleNamespace:
+    plugin = SimpleNamespace(config=SimpleNamespace(jieba_dict_user=dictionary))
+    return SimpleNamespace(
+        config_file_path=str(config_dir / "mkdocs.yml"), plugins={"material/search": plugin}
+    )
+
+
+def test_jieba_dictionary_relative_to_config(tmp_path: Path) -> None:
+    search = load_hook("search")
+    config = search_config(tmp_path, "docs/assets/jieba_user_dict.txt")
+
+    search.on_config(config)
+
+    dictionary = config.plugins["material/search"].config.jieba_dict_user
+    assert dictionary == str(tmp_path / "docs" / "assets" / "jieba_user_dict.txt")
+
+
+def test_jieba_dictionary_absolute_kept(tmp_path: Path) -> None:
+    search = load_hook("search")
+    config = search_config(tmp_path, "/srv/dict.txt")
+
+    search.on_config(config)
+
+    assert config.plugins["material/search"].config.jieba_dict_user == "/srv/dict.txt"
+
+
+def test_search_hook_runs_before_search_plugin() -> None:
+    search = load_hook("search")
+
+    # Material's search plugin loads the dictionary in its on_config at priority 0.
+    assert search.on_config.mkdocs_priority > 0
