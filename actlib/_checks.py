@@ -52,7 +52,9 @@ class Kernel:
         float32 ULP; used for float16 and float32 results. None means `float64`.
     native : bool
         True when `float64` is exact in every float dtype (ReLU and the like): it then
-        runs directly in the result dtype, with no float64 round trip.
+        runs directly in the result dtype, with no float64 round trip, and on the whole
+        array at once when the input needs no conversion. It must not allocate
+        temporary arrays of the input's size, other than boolean masks.
     """
 
     float64: KernelFunction
@@ -197,6 +199,11 @@ def _run_blocks(
         function = kernel.low_precision or kernel.float64
     copy_input = source.dtype != work
     copy_output = dtype != work
+    if kernel.native and not copy_input:
+        # A native kernel makes no temporary array, so blocks would only add a Python
+        # call per block.
+        function(source, target)
+        return
 
     x_buffer = np.empty(min(size, BLOCK_SIZE) if copy_input else 0, dtype=work)
     y_buffer = np.empty(min(size, BLOCK_SIZE) if copy_output else 0, dtype=work)

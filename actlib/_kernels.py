@@ -2,7 +2,8 @@
 
 A kernel has the signature ``kernel(x, out)``: both are 1-D C-contiguous arrays of equal
 length that do not overlap. Float kernels receive float64; "native" kernels (marked so in
-`_functions`) receive the result dtype, because their results are exact in any dtype.
+`_functions`) receive the result dtype, because their results are exact in any dtype,
+and often the whole array at once, so they make no temporary array wider than a mask.
 No kernel raises a floating-point warning for any input, including ±inf and nan.
 """
 
@@ -148,17 +149,14 @@ def relu(x: FloatArray, out: FloatArray) -> None:
     np.maximum(x, out, out=out)
 
 
-def _set_nan(x: FloatArray, out: FloatArray) -> None:
-    """Copy the nan inputs of `x` into `out` (comparisons leave them at 0 or the slope)."""
-    missing = np.isnan(x)
-    if missing.any():
-        out[missing] = np.nan
-
-
 def relu_grad(x: FloatArray, out: FloatArray) -> None:
-    """Write 1 for x > 0, 0 for x <= 0 and nan for nan, in the input dtype."""
-    np.copyto(out, x > 0)
-    _set_nan(x, out)
+    """Write 1 for x > 0, 0 for x <= 0 and nan for nan, in the input dtype.
+
+    ``ceil(clip(x, 0, 1))`` takes two passes, and both keep nan; ``x > 0`` would need a
+    third pass to put the nan back. At x = -0 the result is -0.
+    """
+    np.clip(x, 0, 1, out=out)
+    np.ceil(out, out=out)
 
 
 def leaky_relu(x: Float64Array, out: Float64Array, *, negative_slope: float) -> None:
@@ -185,14 +183,18 @@ def leaky_relu_grad(x: FloatArray, out: FloatArray, *, negative_slope: float) ->
     with np.errstate(over="ignore"):
         # A slope beyond the float16 range rounds to inf, its correctly rounded value.
         slope = out.dtype.type(negative_slope)
-    if not np.isfinite(slope):
-        # 0 * inf would be nan in the blend below.
-        np.copyto(out, np.where(x > 0, 1.0, slope))
+    if slope == 0:
+        relu_grad(x, out)
+    elif 0 < slope <= 1:
+        # ceil(x) is at least 1 for x > 0 and at most 0 for x <= 0, so clipping it to
+        # [slope, 1] gives 1 or the slope, and keeps nan.
+        np.ceil(x, out=out)
+        np.clip(out, slope, 1, out=out)
     else:
-        positive = _is_positive(x, out.dtype)
-        np.multiply(1.0 - positive, slope, out=out)
-        out += positive
-    _set_nan(x, out)
+        # Slopes outside [0, 1]: select, then put back the nan that x > 0 drops.
+        out.fill(slope)
+        np.copyto(out, 1, where=x > 0)
+        np.copyto(out, x, where=np.isnan(x))
 
 
 def elu(x: Float64Array, out: Float64Array, *, alpha: float) -> None:

@@ -194,24 +194,28 @@ def _negative_part_kernel(work: np.dtype[Any], slopes: Float64Array) -> BlockKer
     return kernel
 
 
-def _slope_or_one_kernel(kernel_dtype: np.dtype[Any], finite: bool) -> BlockKernel:
-    """Return a block kernel for 1 where x > 0, the slope elsewhere and nan for nan."""
+def _slope_or_one_kernel(kernel_dtype: np.dtype[Any], slopes: FloatArray) -> BlockKernel:
+    """Return a block kernel for 1 where x > 0, the slope elsewhere and nan for nan.
 
-    def kernel(x: npt.NDArray[Any], slope: npt.NDArray[Any], out: FloatArray) -> None:
-        positive = x > 0
-        if finite:
-            # b + (1 - b) * slope with b in {0, 1} is exact and faster than np.where.
-            ones = positive.astype(kernel_dtype)
-            np.multiply(1 - ones, slope, out=out)
-            out += ones
-        else:
-            # 0 * inf would be nan in the blend above.
-            out[...] = np.where(positive, kernel_dtype.type(1), slope)
-        missing = np.isnan(x)
-        if missing.any():
-            out[missing] = np.nan
+    `slopes` are the slopes in `kernel_dtype`.
+    """
+    if np.all((slopes >= 0) & (slopes <= 1)):
 
-    return kernel
+        def kernel(x: npt.NDArray[Any], slope: npt.NDArray[Any], out: FloatArray) -> None:
+            # ceil(x) is at least 1 for x > 0 and at most 0 for x <= 0; capping it at 1
+            # and raising it to the slope gives 1 or the slope, and keeps nan.
+            np.ceil(x, out=out)
+            np.minimum(out, 1, out=out)
+            np.maximum(out, slope, out=out)
+
+        return kernel
+
+    def general_kernel(x: npt.NDArray[Any], slope: npt.NDArray[Any], out: FloatArray) -> None:
+        # Slopes outside [0, 1]: select, then put back the nan that x > 0 drops.
+        np.copyto(out, np.where(x > 0, kernel_dtype.type(1), slope))
+        np.copyto(out, x, where=np.isnan(x))
+
+    return general_kernel
 
 
 def prelu(
@@ -366,6 +370,6 @@ def prelu_grad(
     with np.errstate(over="ignore"):
         # A slope beyond the float16 range rounds to inf, its correctly rounded value.
         row_slopes = slopes.astype(dtype)
-    kernel = _slope_or_one_kernel(dtype, bool(np.all(np.isfinite(row_slopes))))
+    kernel = _slope_or_one_kernel(dtype, row_slopes)
     layout = _layout(array.shape, channel_axis, slopes.size)
     return _evaluate(array, dtype, lambda outer: np.tile(row_slopes, outer), layout, kernel, out)

@@ -316,3 +316,24 @@ def test_integer_parameters_accepted() -> None:
     np.testing.assert_array_equal(
         actlib.leaky_relu(SAMPLE, np.float32(0.5)), actlib.leaky_relu(SAMPLE, 0.5)
     )
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=lambda dtype: np.dtype(dtype).name)
+@pytest.mark.parametrize("slope", [0.0, 1e-30, 0.01, 1.0, 3.0, 1e30, -2.0])
+def test_slope_derivatives_at_any_slope(dtype: type, slope: float) -> None:
+    # The kernels take different paths for slopes 0, in (0, 1] and elsewhere.
+    x = np.array([-np.inf, -2.5, -0.5, -0.0, 0.0, 1e-4, 0.5, 3.0, np.inf, np.nan], dtype=dtype)
+    with np.errstate(over="ignore"):
+        rounded = np.array(slope, dtype=dtype)  # 1e30 is inf in float16
+    expected = np.array([rounded] * 5 + [1] * 4 + [np.nan], dtype=dtype)
+    np.testing.assert_array_equal(actlib.leaky_relu_grad(x, slope), expected)
+    np.testing.assert_array_equal(actlib.prelu_grad(x, slope), expected)
+    per_channel = actlib.prelu_grad(np.stack([x, x]), [slope, 0.25], axis=0)
+    np.testing.assert_array_equal(per_channel[0], expected)
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=lambda dtype: np.dtype(dtype).name)
+def test_relu_grad_gives_zero_one_or_nan(dtype: type) -> None:
+    x = np.array([-np.inf, -2.5, -0.5, -0.0, 0.0, 1e-4, 0.5, 3.0, np.inf, np.nan], dtype=dtype)
+    expected = np.array([0, 0, 0, 0, 0, 1, 1, 1, 1, np.nan], dtype=dtype)
+    np.testing.assert_array_equal(actlib.relu_grad(x), expected)
