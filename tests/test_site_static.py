@@ -171,6 +171,14 @@ def test_google_fonts_disabled(pages: dict[str, str]) -> None:
         assert "fonts.gstatic.com" not in html, html_path
 
 
+def test_docs_page_links_note_by_md_path(pages: dict[str, str]) -> None:
+    # docs/index.md writes ../notebooks/sigmoid.md, as in the repository; the site serves
+    # the note at /sigmoid/.
+    assert '<a href="sigmoid/">' in pages["index.html"]
+    assert (REPO / "notebooks" / "sigmoid.md").is_file()
+    assert "../notebooks/sigmoid.md" in (REPO / "docs" / "index.md").read_text(encoding="utf-8")
+
+
 # --- MathJax ---
 
 
