@@ -3,12 +3,12 @@
 MkDocs events:
 
 - ``on_config`` appends a provenance line to ``config.copyright``, which Material renders in
-  the footer of every page (the 404 page included): the installed versions of actlib, NumPy
-  and Matplotlib, and the source commit when the site is built from a git checkout, with a
-  marker when tracked files have uncommitted changes. It writes no timestamp.
-  It also sets ``SOURCE_DATE_EPOCH`` to the last commit's time when the caller has not set it,
-  because MkDocs writes that date into ``sitemap.xml`` and ``sitemap.xml.gz``; outside git the
-  dates stay those of the build day.
+  the footer of every page, the 404 page included. The line names the installed versions of
+  actlib, NumPy and Matplotlib. In a git checkout it also names the source commit, marked
+  when tracked files have uncommitted changes. It contains no timestamp.
+- The same event sets ``SOURCE_DATE_EPOCH`` to the last commit's time when the caller has
+  not set it, because MkDocs writes that date into ``sitemap.xml`` and ``sitemap.xml.gz``.
+  Outside git those dates stay the build day's.
 """
 
 from __future__ import annotations

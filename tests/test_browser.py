@@ -292,7 +292,7 @@ def test_palette_toggle_recolours_figure(visit: Visit, base_url: str) -> None:
 
     assert light_page > 0.5
     assert dark_page < 0.1
-    # WCAG 2 asks 4.5:1 for text.
+    # WCAG 2 requires a contrast of 4.5:1 for text.
     assert light_contrast >= 4.5
     assert dark_contrast >= 4.5
 

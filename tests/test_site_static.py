@@ -336,7 +336,7 @@ def test_figure_lines_contrast_in_both_palettes(pages: dict[str, str]) -> None:
         for rgb, opacity in strokes:
             for background in (LIGHT_BACKGROUND, DARK_BACKGROUND):
                 seen = on_background(rgb, opacity, background)
-                # WCAG 2 asks 3:1 for graphical objects.
+                # WCAG 2 requires a contrast of 3:1 for graphical objects.
                 assert contrast(seen, background) >= 3.0, (html_path, rgb, opacity, background)
 
 

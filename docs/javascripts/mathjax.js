@@ -25,7 +25,7 @@ window.MathJax = {
 };
 
 // Material's instant navigation replaces the page content without reloading
-// the scripts, so MathJax never sees the new page by itself. It also removes
+// the scripts, so MathJax does not typeset the new page by itself. It also removes
 // MathJax's <style id="MJX-CHTML-styles"> from <head>, because the new page's
 // <head> lacks it; clearCache() makes MathJax write the glyph rules again.
 // Clearing after a typeset would instead strip the rules of the formulas
