@@ -29,8 +29,8 @@ class BuiltSite:
 def mkdocs_env(*, source_date_epoch: bool = True, site_url: str | None = None) -> dict[str, str]:
     """Return the environment the project's commands give MkDocs.
 
-    With ``source_date_epoch=False`` the variable is removed, so a test gets the environment of a plain
-    ``mkdocs build`` outside ``make`` does. ``site_url`` sets the real site's ``site_url``.
+    With ``source_date_epoch=False`` the variable is removed, as for a plain ``mkdocs build``
+    outside ``make``. ``site_url`` sets the real site's ``site_url``.
     """
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
     env.pop("ACTNOTES_SITE_URL", None)
