@@ -58,8 +58,18 @@ def ordered_integers(values: NDArray[Any]) -> NDArray[np.int64]:
     return ordered
 
 
-def max_ulp_error(actual: NDArray[Any], expected: NDArray[Any], where: NDArray[np.bool_]) -> float:
+def max_ulp_error(
+    actual: NDArray[Any],
+    expected: NDArray[Any],
+    where: NDArray[np.bool_],
+    magnitude: NDArray[Any] | None = None,
+) -> float:
     """Return the largest distance in ULPs between two arrays at the points where is true.
+
+    With `magnitude`, the magnitude of the terms that cancel in the exact result, a
+    distance counts in ULPs of that magnitude where it exceeds the result. Near a zero
+    of f', where Φ(x) + x·φ(x) cancels, the result's own ULP shrinks towards 0 while
+    every formulation still rounds terms of the size of |Φ(x)| + |x·φ(x)|.
 
     A wrong dtype, or a NaN where a number is expected, counts as infinitely far.
     """
@@ -70,13 +80,18 @@ def max_ulp_error(actual: NDArray[Any], expected: NDArray[Any], where: NDArray[n
     if (np.isnan(actual) != np.isnan(expected)).any():
         return float("inf")
     numbers = ~np.isnan(actual)
+    actual = actual[numbers]
+    expected = expected[numbers]
     # Python integers, because the difference of two float64 orderings can overflow int64.
     steps = [
         abs(a - b)
         for a, b in zip(
-            ordered_integers(actual[numbers]).tolist(),
-            ordered_integers(expected[numbers]).tolist(),
-            strict=True,
+            ordered_integers(actual).tolist(), ordered_integers(expected).tolist(), strict=True
         )
     ]
+    if magnitude is not None:
+        spacing = np.spacing(np.abs(magnitude[where][numbers])).astype(np.float64)
+        difference = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
+        # The larger ULP of the two gives the smaller count.
+        steps = [min(step, float(d)) for step, d in zip(steps, difference / spacing, strict=True)]
     return float(max(steps, default=0))

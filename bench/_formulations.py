@@ -58,6 +58,9 @@ class BenchFunction:
     exact: MpFunction
     # The derivative at 0 is a convention (ReLU's family), so 0 is left out of the check.
     kink_at_zero: bool = False
+    # The magnitude of the terms that cancel near a zero of the exact function: errors
+    # count in its ULPs there (see _accuracy.max_ulp_error). None: no such zero.
+    magnitude: MpFunction | None = None
 
     def peers_for(self, dtype: type[np.floating[Any]]) -> tuple[Formulation, ...]:
         """Return the peers that make sense for input of dtype."""
@@ -110,12 +113,17 @@ def mp_gelu(t: mpmath.mpf) -> mpmath.mpf:
     return t / 2 * mpmath.erfc(-t / mpmath.sqrt(2))
 
 
+def mp_gelu_grad_terms(t: mpmath.mpf) -> tuple[mpmath.mpf, mpmath.mpf]:
+    """Return Φ(t) and t·φ(t), whose sum GELU'(t) vanishes at t ≈ -0.7518."""
+    return mpmath.erfc(-t / mpmath.sqrt(2)) / 2, t * mpmath.exp(-(t**2) / 2) / mpmath.sqrt(
+        2 * mpmath.pi
+    )
+
+
 def mp_gelu_grad(t: mpmath.mpf) -> mpmath.mpf:
     if mpmath.isinf(t):
         return mpmath.mpf(1 if t > 0 else 0)
-    return mpmath.erfc(-t / mpmath.sqrt(2)) / 2 + t * mpmath.exp(-(t**2) / 2) / mpmath.sqrt(
-        2 * mpmath.pi
-    )
+    return sum(mp_gelu_grad_terms(t))
 
 
 def mp_gelu_tanh(t: mpmath.mpf) -> mpmath.mpf:
@@ -128,14 +136,25 @@ def mp_gelu_tanh_argument(t: mpmath.mpf) -> mpmath.mpf:
     return mpmath.sqrt(2 / mpmath.pi) * (t + mpmath.mpf(GELU_CUBIC) * t**3)
 
 
-def mp_gelu_tanh_grad(t: mpmath.mpf) -> mpmath.mpf:
+def mp_gelu_tanh_grad_terms(t: mpmath.mpf) -> tuple[mpmath.mpf, mpmath.mpf]:
     # d/dx [x * sigmoid(2u)] = sigmoid(2u) + 2 x u' sigmoid(2u) sigmoid(-2u), where
     # 0.5 * (1 + tanh(u)) = sigmoid(2u) avoids the cancellation of 1 + tanh(u) for u << 0.
-    if mpmath.isinf(t):
-        return mpmath.mpf(1 if t > 0 else 0)
     u = mp_gelu_tanh_argument(t)
     du = mpmath.sqrt(2 / mpmath.pi) * (1 + 3 * mpmath.mpf(GELU_CUBIC) * t**2)
-    return mp_sigmoid(2 * u) + 2 * t * du * mp_sigmoid(2 * u) * mp_sigmoid(-2 * u)
+    return mp_sigmoid(2 * u), 2 * t * du * mp_sigmoid(2 * u) * mp_sigmoid(-2 * u)
+
+
+def mp_gelu_tanh_grad(t: mpmath.mpf) -> mpmath.mpf:
+    if mpmath.isinf(t):
+        return mpmath.mpf(1 if t > 0 else 0)
+    return sum(mp_gelu_tanh_grad_terms(t))
+
+
+def mp_term_magnitude(
+    terms: Callable[[mpmath.mpf], tuple[mpmath.mpf, mpmath.mpf]],
+) -> MpFunction:
+    """Return the function t, _ -> |a| + |b| for the two terms (a, b) that terms(t) gives."""
+    return lambda t, _: sum(abs(term) for term in terms(t))
 
 
 def gelu_tanh_argument(x: Array) -> Array:
@@ -451,6 +470,7 @@ def gelu_functions() -> list[BenchFunction]:
                 ),
             ),
             lambda t, _: mp_gelu_grad(t),
+            magnitude=mp_term_magnitude(mp_gelu_grad_terms),
         ),
         BenchFunction(
             "gelu_tanh",
@@ -478,6 +498,7 @@ def gelu_functions() -> list[BenchFunction]:
                 Formulation("via tanh(u)", gelu_tanh_grad_naive),
             ),
             lambda t, _: mp_gelu_tanh_grad(t),
+            magnitude=mp_term_magnitude(mp_gelu_tanh_grad_terms),
         ),
     ]
 

@@ -196,6 +196,11 @@ def accuracy_of(function: BenchFunction, dtype: type[np.floating[Any]]) -> Accur
     x = points.reshape(1, 1, -1)
     slope = np.array([PRELU_CHECK_SLOPE], dtype=dtype)
     expected = mp_reference(function.exact, x, PRELU_CHECK_SLOPE)
+    magnitude = (
+        None
+        if function.magnitude is None
+        else mp_reference(function.magnitude, x, PRELU_CHECK_SLOPE)
+    )
     compared = (x != 0) if function.kink_at_zero else np.ones(x.shape, dtype=np.bool_)
 
     ordinary = (
@@ -207,13 +212,14 @@ def accuracy_of(function: BenchFunction, dtype: type[np.floating[Any]]) -> Accur
     outputs = {peer.label: np.asarray(peer.call(x, slope)) for peer in peers}
     actlib_output = np.asarray(function.actlib(x, slope))
 
+    def error(y: NDArray[Any], where: NDArray[np.bool_]) -> float:
+        return max_ulp_error(y, expected, where, magnitude)
+
     return Accuracy(
-        actlib=max_ulp_error(actlib_output, expected, compared),
-        peers={label: max_ulp_error(y, expected, compared) for label, y in outputs.items()},
-        ordinary_actlib=max_ulp_error(actlib_output, expected, ordinary),
-        ordinary_peers={
-            label: max_ulp_error(y, expected, ordinary) for label, y in outputs.items()
-        },
+        actlib=error(actlib_output, compared),
+        peers={label: error(y, compared) for label, y in outputs.items()},
+        ordinary_actlib=error(actlib_output, ordinary),
+        ordinary_peers={label: error(y, ordinary) for label, y in outputs.items()},
     )
 
 
