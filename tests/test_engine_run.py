@@ -463,6 +463,7 @@ class Interrupted(KeyboardInterrupt):
 def start_and_interrupt(root: Path, path: Path, pid_file: Path) -> None:
     """Run the note in a thread and raise KeyboardInterrupt once it runs, as Ctrl-C would."""
     with NoteRunner(root=root) as interrupted:
+        interrupted.start()
         assert interrupted._process is not None
         worker = threading.Thread(target=interrupted.run_note, args=(path,))
         worker.start()
@@ -508,6 +509,7 @@ def test_interrupt_during_run_notes(root: Path) -> None:
         os.kill(os.getpid(), signal.SIGINT)
 
     with NoteRunner(root=root) as interrupted:
+        interrupted.start()
         assert interrupted._process is not None
         server_pid = interrupted._process.pid
         threading.Thread(target=interrupt_when_running, daemon=True).start()

@@ -3,10 +3,12 @@
 The engine does not import MkDocs; ``hooks/notes.py`` is the thin MkDocs hook
 that calls it. Usage::
 
-    from noteexec import ExecutionOptions, NoteRunner
+    from noteexec import ExecutionOptions, NoteRunner, open_cache
 
-    with NoteRunner(root=repo, options=ExecutionOptions(fonts=(noto_sans_sc,))) as runner:
+    options = ExecutionOptions(fonts=(noto_sans_sc,))
+    with NoteRunner(root=repo, options=options, cache=open_cache(repo, options)) as runner:
         results = runner.run_notes(paths)        # {path: NoteResult}, run in parallel
+        doctests = runner.run_examples(modules)  # {path: ExampleResult}, docstring examples
     for result in results.values():
         for error in result.errors:
             print(error)                         # notebooks/x.md:42: cell 3 raised ...
@@ -19,17 +21,19 @@ Process model
     never imports actlib. Each note runs in a fresh process forked from it, one
     Unix-socket connection per note, so notes run in parallel (``jobs``) and
     nothing leaks from one note to the next (print options, rcParams,
-    monkeypatches, ``sys.modules``). A note's process has its own process
-    group, reseeds ``random`` and NumPy's global generator with ``seed``, sets
-    RLIMIT_AS (``memory_limit``, 4 GiB unless the note's
-    ``execute.memory_limit`` says otherwise), works in the note's folder (so
-    data next to the note opens as in Jupyter) and runs the cells. A generator
-    from ``np.random.default_rng()`` without a seed is not reproducible: pass one. A cell past
-    its timeout gets an exception at its current line (SIGALRM); if it does not
-    return within ``deadline_grace`` seconds (a loop in C code), the runner
-    has faulthandler dump its stack and kills its process group. A process that
-    dies (``os._exit``, a segfault) is reported with the cell it was running.
-    The calling process is never forked.
+    monkeypatches, ``sys.modules``). The forkserver starts when the first
+    process is needed: a run served entirely from the cache starts none. A
+    note's process has its own process group, reseeds ``random`` and NumPy's
+    global generator with ``seed``, sets RLIMIT_AS (``memory_limit``, 4 GiB
+    unless the note's ``execute.memory_limit`` says otherwise), works in the
+    note's folder (so data next to the note opens as in Jupyter) and runs the
+    cells. A generator from ``np.random.default_rng()`` without a seed is not
+    reproducible: pass one. A cell past its timeout gets an exception at its
+    current line (SIGALRM); if it does not return within ``deadline_grace``
+    seconds (a loop in C code), the runner has faulthandler dump its stack and
+    kills its process group. A process that dies (``os._exit``, a segfault)
+    is reported with the cell it was running. The calling process is never
+    forked.
 
 Jupyter semantics
     Cells run in order in one IPython `InteractiveShell` per note: the last
@@ -39,8 +43,9 @@ Jupyter semantics
     subprocesses) are captured, plain text is HTML-escaped on the page.
 
 Fences and cell options
-    Every fence names a language; ``python`` fences are code cells, others are
-    shown and never run. Options are jupytext cell metadata on the fence:
+    Every fence names a language; ``python`` fences are code cells, ``pycon``
+    fences are examples (below), others are shown and never run. Options are
+    jupytext cell metadata on the fence:
     ```` ```python tags=["hide-input"] alt="Sigmoid 曲线" raises="ValueError"
     warns="RuntimeWarning" timeout=120 ````; see `CellOptions`. The repository's
     ``jupytext.toml`` keeps these keys when Jupyter saves a note.
@@ -59,6 +64,32 @@ Failures
     note's path, the line in the ``.md`` file, the cell, the traceback with note
     frames written as ``notebooks/x.md:LINE`` and a fix. Third-party warnings may be allowed by
     `AllowedWarning` entries, each with its reason.
+
+Examples
+    A ```` ```pycon ```` fence holds ``>>>`` examples, as a reader would type
+    them into ``python``; the page shows the fence as written. Each fence runs
+    with doctest in a fresh process of its own, forked from the same
+    forkserver and in parallel with the notes, in the note's folder and from an
+    empty namespace: never in the note's process, so the note's imports,
+    monkeypatches and ``np.set_printoptions`` do not reach it. `run_examples`
+    runs the docstrings of ``.py`` files the same way, one process per
+    docstring, with the root as working folder and first ``sys.path`` entry.
+    Output is compared by doctest's `OutputChecker` with no option flag, so
+    ELLIPSIS or NORMALIZE_WHITESPACE apply only where an example asks with a
+    directive (``# doctest: +ELLIPSIS``). A mismatch is a `NoteError` of kind
+    ``example`` at the line of the ``>>>`` in the ``.md`` or ``.py`` file, with
+    the example's source, Expected and Got.
+
+Cache
+    With a `NoteCache` (`open_cache`), a note or module whose text and inputs
+    did not change since it last passed is not run: its result is read from
+    ``.cache/notes/``. The inputs are the engine's source, Python, the result
+    settings and font files, and everything the run read inside the root, as
+    the note process recorded it (modules such as ``actlib/*.py`` and data
+    files, by SHA-256), plus the versions of the distributions whose modules
+    it loaded. Failed, timed-out or interrupted runs are never cached.
+    `NoteRunner.executed` lists what ran; ``extra.notes.cache: false`` or
+    ``NOTEEXEC_CACHE=0`` turns the cache off.
 
 Figures
     Inline SVG in the page (not separate files): matplotlib figures still open
@@ -79,7 +110,15 @@ Math
 
 from __future__ import annotations
 
+from noteexec._cache import (
+    CACHE_DIR,
+    ENVIRONMENT_VARIABLE,
+    NoteCache,
+    cache_enabled,
+    open_cache,
+)
 from noteexec._errors import ErrorKind, ForkserverError, LoggedWarning, NoteError, OptionsError
+from noteexec._examples import EXAMPLE_LANGUAGE, ExampleBlock, ExampleResult, module_name
 from noteexec._frontmatter import ExecuteOptions, FrontMatter
 from noteexec._math import Formula, find_lost_formulas
 from noteexec._options import AllowedWarning, ExecutionOptions
@@ -89,10 +128,15 @@ from noteexec._result import NoteResult
 from noteexec._runner import NoteRunner
 
 __all__ = [
+    "CACHE_DIR",
+    "ENVIRONMENT_VARIABLE",
+    "EXAMPLE_LANGUAGE",
     "AllowedWarning",
     "CellOptions",
     "CodeCell",
     "ErrorKind",
+    "ExampleBlock",
+    "ExampleResult",
     "ExecuteOptions",
     "ExecutionOptions",
     "ForkserverError",
@@ -100,11 +144,15 @@ __all__ = [
     "FrontMatter",
     "LoggedWarning",
     "Note",
+    "NoteCache",
     "NoteError",
     "NoteResult",
     "NoteRunner",
     "OptionsError",
+    "cache_enabled",
     "find_lost_formulas",
+    "module_name",
+    "open_cache",
     "parse_note",
     "render_error_panel",
 ]

@@ -22,18 +22,19 @@ class ErrorKind(enum.StrEnum):
     FIGURE_ALT = "figure-alt"
     NONDETERMINISTIC_OUTPUT = "nondeterministic-output"
     MATH = "math"
+    EXAMPLE = "example"
 
 
 @dataclass(frozen=True)
 class NoteError:
-    """One failure in a note, located by path, line and cell.
+    """One failure in a note or in a module's docstring examples, located by path, line and cell.
 
     Attributes
     ----------
     path
-        Note path relative to the runner root, with ``/`` separators.
+        Path of the note (or module) relative to the runner root, with ``/`` separators.
     line
-        1-based line in the ``.md`` file, or None when the failure has no line.
+        1-based line in the ``.md`` (or ``.py``) file, or None when the failure has no line.
     cell
         1-based number of the code cell among the note's ``python`` cells, or None.
     kind

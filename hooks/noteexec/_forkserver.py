@@ -1,4 +1,4 @@
-"""The forkserver: a single-threaded process that forks one process per note.
+"""The forkserver: a single-threaded process that forks one process per note or example block.
 
 Started by `NoteRunner` as ``python -P -m noteexec._forkserver SOCKET [FONT ...]``
 with a clean environment (fixed PYTHONHASHSEED, one BLAS thread, the Agg
@@ -58,6 +58,7 @@ def warm_up(fonts: list[Path]) -> None:
     from IPython.core.interactiveshell import InteractiveShell  # noqa: F401
     from matplotlib.figure import Figure
 
+    import noteexec._doctest_kernel
     import noteexec._kernel
     import noteexec.ipython  # noqa: F401 - imported for the forked notes
     from noteexec._figures import STYLE_PATH, register_fonts

@@ -12,19 +12,16 @@ point at the note itself.
 from __future__ import annotations
 
 import ast
-import faulthandler
 import io
 import json
 import logging
 import os
-import random
 import signal
 import socket
 import sys
 import traceback
 import warnings
 from pathlib import Path
-from types import FrameType
 from typing import Any, TextIO
 
 from IPython.core.compilerop import CachingCompiler
@@ -35,16 +32,11 @@ from traitlets import Type
 from traitlets.config import Config
 
 from noteexec._errors import LoggedWarning
+from noteexec._process import CapturedFds, CellTimeout, prepare_process
 from noteexec._protocol import Message, class_names, matches_declared, send_message
+from noteexec._tracking import DependencyTracker
 
 _IPYTHON_EXIT_HINT = "To exit: use 'exit', 'quit', or Ctrl-D."
-
-
-class CellTimeout(BaseException):
-    """Raised in a cell that ran past its timeout.
-
-    A BaseException, so that ``except Exception`` in the note does not swallow it.
-    """
 
 
 class _Recorder:
@@ -186,11 +178,12 @@ class _Kernel:
         self.note_path = str(request["path"])
         self.shown_path = str(request["display_path"])
         self.cells: list[dict[str, Any]] = request["cells"]
-        self.captured_fds: dict[str, tuple[int, int]] = {}
+        self.captured_fds: CapturedFds = {}
 
     def run(self) -> None:
         send_message(self.conn, {"event": "started", "pid": os.getpid()})
-        self.prepare_process()
+        self.captured_fds = prepare_process(self.request)
+        tracker = DependencyTracker.start(self.request["root"])
         shell = self.start_shell()
         for cell in self.cells:
             send_message(self.conn, {"event": "cell", "number": cell["number"]})
@@ -198,41 +191,7 @@ class _Kernel:
             send_message(self.conn, {"event": "cell-done", "record": record})
             if record["stop"]:
                 break
-        send_message(self.conn, {"event": "done"})
-
-    def prepare_process(self) -> None:
-        note_dir = str(Path(self.note_path).parent)
-        os.chdir(note_dir)
-        # As in a Jupyter kernel started next to the notebook, the note's folder
-        # comes first on sys.path.
-        sys.path.insert(0, note_dir)
-
-        seed = int(self.request["seed"])
-        random.seed(seed)
-        import numpy
-
-        numpy.random.seed(seed)
-
-        limit = self.request.get("memory_limit")
-        if limit is not None:
-            import resource
-
-            resource.setrlimit(resource.RLIMIT_AS, (int(limit), int(limit)))
-
-        stack_file = open(self.request["stack_path"], "w", encoding="utf-8")  # noqa: SIM115 - open until exit
-        faulthandler.enable(file=stack_file, all_threads=True)
-        faulthandler.register(signal.SIGUSR1, file=stack_file, all_threads=True)
-        signal.signal(signal.SIGALRM, _raise_timeout)
-
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        os.close(null)
-        for name, fd in (("stdout", 1), ("stderr", 2)):
-            path = f"{self.request['stack_path']}.{name}"
-            target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            os.dup2(target, fd)
-            os.close(target)
-            self.captured_fds[name] = (os.open(path, os.O_RDONLY), fd)
+        send_message(self.conn, {"event": "done", "dependencies": tracker.report()})
 
     def start_shell(self) -> NoteShell:
         from noteexec import ipython
@@ -417,10 +376,6 @@ def _cell_at(cells: list[dict[str, Any]], line: int) -> int | None:
     return None
 
 
-def _raise_timeout(signum: int, frame: FrameType | None) -> None:
-    raise CellTimeout("cell timed out")
-
-
 def read_request(conn: socket.socket) -> Message | None:
     """Return the request message the runner sends first, or None if it closed the connection."""
     buffer = b""
@@ -434,9 +389,14 @@ def read_request(conn: socket.socket) -> Message | None:
 
 
 def child_main(conn: socket.socket) -> int:
-    """Run the note requested on `conn`; return the process exit status."""
+    """Run the note or the examples requested on `conn`; return the process exit status."""
     request = read_request(conn)
     if request is None:
         return 1
-    _Kernel(conn, request).run()
+    if request.get("kind") == "examples":
+        from noteexec._doctest_kernel import run_examples
+
+        run_examples(conn, request)
+    else:
+        _Kernel(conn, request).run()
     return 0

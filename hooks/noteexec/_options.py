@@ -77,6 +77,13 @@ class ExecutionOptions:
     deadline_grace
         Seconds a cell may run past its timeout before the runner kills the
         note's process group; the in-process timeout normally fires first.
+    cache
+        Whether results of notes and modules that passed are cached on disk
+        (``.cache/notes/``); the environment variable ``NOTEEXEC_CACHE=0`` also
+        turns the cache off.
+    doctests
+        Glob patterns, relative to the root, of the Python files whose
+        docstring examples run at build time, e.g. ``actlib/*.py``.
     """
 
     timeout: float = DEFAULT_TIMEOUT
@@ -86,6 +93,8 @@ class ExecutionOptions:
     memory_limit: int | None = DEFAULT_MEMORY_LIMIT
     seed: int = 0
     deadline_grace: float = 5.0
+    cache: bool = True
+    doctests: tuple[str, ...] = ()
 
     @property
     def job_count(self) -> int:
@@ -103,7 +112,15 @@ class ExecutionOptions:
         OptionsError
             If a key is unknown or a value is invalid; the message names the key.
         """
-        valid = {"timeout", "jobs", "fonts", "allowed_warnings", "memory_limit"}
+        valid = {
+            "timeout",
+            "jobs",
+            "fonts",
+            "allowed_warnings",
+            "memory_limit",
+            "cache",
+            "doctests",
+        }
         unknown = sorted(set(data) - valid)
         if unknown:
             raise OptionsError(
@@ -121,6 +138,10 @@ class ExecutionOptions:
             kwargs["allowed_warnings"] = _parse_allowed_warnings(data["allowed_warnings"])
         if "memory_limit" in data:
             kwargs["memory_limit"] = parse_memory_limit(data["memory_limit"], key="memory_limit")
+        if "cache" in data:
+            kwargs["cache"] = _parse_cache(data["cache"])
+        if "doctests" in data:
+            kwargs["doctests"] = _parse_doctests(data["doctests"])
         return cls(**kwargs)
 
 
@@ -150,6 +171,30 @@ def _parse_jobs(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise OptionsError(f"jobs: expected a positive integer, got {value!r}")
     return value
+
+
+def _parse_cache(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise OptionsError(f"cache: expected true or false, got {value!r}")
+    return value
+
+
+def _parse_doctests(value: object) -> tuple[str, ...]:
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        raise OptionsError(
+            f"doctests: expected a list of glob patterns such as 'actlib/*.py', got {value!r}"
+        )
+    patterns = []
+    for index, item in enumerate(value):
+        if not isinstance(item, str) or not item.strip():
+            raise OptionsError(f"doctests[{index}]: expected a glob pattern, got {item!r}")
+        if Path(item).is_absolute() or ".." in Path(item).parts:
+            raise OptionsError(
+                f"doctests[{index}]: {item!r} must be relative to the folder of mkdocs.yml "
+                "and stay inside it"
+            )
+        patterns.append(item)
+    return tuple(patterns)
 
 
 def _parse_fonts(value: object, base_dir: Path) -> tuple[Path, ...]:

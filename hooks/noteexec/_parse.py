@@ -21,6 +21,7 @@ import jupytext
 from jupytext import languages as jupytext_languages
 
 from noteexec._errors import ErrorKind, NoteError
+from noteexec._examples import EXAMPLE_LANGUAGE, ExampleBlock, fence_block
 from noteexec._frontmatter import FrontMatter, read_front_matter
 from noteexec._math import Formula, normalise_display_math, scan_formulas
 
@@ -137,8 +138,11 @@ class Note:
         The code cells, in order.
     formulas
         Every formula in the prose.
+    examples
+        The ``>>>`` examples of each ```` ```pycon ```` fence.
     errors
-        Front matter, fence and cell option errors; a note with errors is not run.
+        Front matter, fence, cell option and example syntax errors; a note with
+        errors is not run.
     """
 
     path: str
@@ -148,6 +152,7 @@ class Note:
     lines: tuple[str, ...]
     cells: tuple[CodeCell, ...]
     formulas: tuple[Formula, ...]
+    examples: tuple[ExampleBlock, ...]
     errors: tuple[NoteError, ...]
 
 
@@ -191,6 +196,14 @@ def parse_note(path: Path, *, root: Path, text: str | None = None) -> Note:
     errors.extend(fence_errors)
     cells, cell_errors = _match_cells(text, fences, shown_path, header_ok=not header.errors)
     errors.extend(cell_errors)
+    examples = []
+    for fence in fences:
+        if fence.language == EXAMPLE_LANGUAGE and fence.closed:
+            found = fence_block(shown_path, fence.line, fence.content)
+            if isinstance(found, NoteError):
+                errors.append(found)
+            elif found is not None:
+                examples.append(found)
 
     code_lines = set(range(header.end_line))
     for fence in fences:
@@ -203,6 +216,7 @@ def parse_note(path: Path, *, root: Path, text: str | None = None) -> Note:
         lines=tuple(normalise_display_math(lines, code_lines)),
         cells=tuple(cells),
         formulas=tuple(scan_formulas(lines, code_lines)),
+        examples=tuple(examples),
         errors=tuple(sorted(errors, key=lambda error: error.line or 0)),
     )
 

@@ -63,10 +63,10 @@ def render_markdown(note: Note, records: Mapping[int, Record], show_warning: War
     return "".join(parts)
 
 
-def render_error_panel(errors: Sequence[NoteError]) -> str:
+def render_error_panel(errors: Sequence[NoteError], *, title: str = _PANEL_TITLE) -> str:
     """Return an HTML admonition that lists `errors`, for the top of a page under ``mkdocs serve``.
 
-    All error text is HTML-escaped.
+    All error text is HTML-escaped; `title` is the admonition's title.
     """
     if not errors:
         return ""
@@ -75,7 +75,7 @@ def render_error_panel(errors: Sequence[NoteError]) -> str:
     )
     return (
         f'<div class="admonition failure {PANEL_CLASS}">\n'
-        f'<p class="admonition-title">{_PANEL_TITLE}</p>\n'
+        f'<p class="admonition-title">{html.escape(title, quote=False)}</p>\n'
         f"<p>{_PANEL_TEXT}</p>\n"
         f"{items}\n</div>\n\n"
     )

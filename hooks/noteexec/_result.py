@@ -102,6 +102,9 @@ class NoteRun:
         Whether the note process reported that all cells ran.
     lost
         Why the runner lost track of the note process, if it did.
+    dependencies
+        What the process read and loaded (see `noteexec._tracking`), reported
+        when it finished; None otherwise.
     """
 
     records: list[dict[str, Any]] = field(default_factory=list)
@@ -112,6 +115,12 @@ class NoteRun:
     stack: str = ""
     finished: bool = False
     lost: str | None = None
+    dependencies: dict[str, Any] | None = None
+
+    @property
+    def clean(self) -> bool:
+        """Return whether the process reported all its work and exited with status 0."""
+        return self.finished and self.status == 0 and self.lost is None
 
 
 def build_result(

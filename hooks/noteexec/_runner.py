@@ -1,9 +1,8 @@
-"""`NoteRunner`: starts the forkserver and runs notes in parallel through it."""
+"""`NoteRunner`: starts the forkserver and runs notes and examples in parallel through it."""
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import itertools
 import logging
 import os
@@ -16,19 +15,19 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from noteexec._cache import Logger, NoteCache
 from noteexec._errors import ForkserverError
+from noteexec._examples import ExampleResult
 from noteexec._options import ExecutionOptions
-from noteexec._parse import CodeCell, Note, parse_note
 from noteexec._protocol import MessageReader, send_message
-from noteexec._result import NoteResult, NoteRun, build_result
-
-logger = logging.getLogger(__name__)
+from noteexec._result import NoteResult, NoteRun
+from noteexec._units import Job, Unit, plan_examples, plan_note
 
 STARTUP_TIMEOUT = 120.0
 """Seconds the forkserver may take to import numpy, matplotlib and IPython.
@@ -58,44 +57,49 @@ _FIXED_ENVIRONMENT = {
 }
 
 
-def cell_timeout(note: Note, cell: CodeCell, default: float) -> float:
-    """Return a cell's timeout: its own option, else the note's, else `default`."""
-    if cell.options.timeout is not None:
-        return cell.options.timeout
-    if note.front_matter is not None and note.front_matter.execute.timeout is not None:
-        return note.front_matter.execute.timeout
-    return default
-
-
-def memory_limit(note: Note, default: int | None) -> int | None:
-    """Return the note's address-space limit in bytes, or None for no limit."""
-    limit = note.front_matter.execute.memory_limit if note.front_matter else None
-    if limit == "unlimited":
-        return None
-    return default if limit is None else limit
-
-
 class NoteRunner:
-    """Run notes, each in a fresh process forked from a warm forkserver.
+    """Run notes and examples, each in a fresh process forked from a warm forkserver.
 
     Use as a context manager; leaving it stops the forkserver and kills every
-    note process still running::
+    process still running::
 
         with NoteRunner(root=repo, options=ExecutionOptions(fonts=(font,))) as runner:
             results = runner.run_notes(sorted(repo.glob("notebooks/**/*.md")))
+
+    The forkserver starts when the first process is needed, so a run whose
+    results all come from `cache` starts none.
+
+    Attributes
+    ----------
+    executed
+        Paths (relative to the root) of the notes and files run so far, in the
+        order of the calls; results taken from the cache are not listed.
+    from_cache
+        Paths whose results came from the cache.
     """
 
-    def __init__(self, *, root: Path, options: ExecutionOptions | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        root: Path,
+        options: ExecutionOptions | None = None,
+        cache: NoteCache | None = None,
+        logger: Logger | None = None,
+    ) -> None:
         self.root = root.resolve()
         self.options = options or ExecutionOptions()
+        self.cache = cache
+        self.log: Logger = logger or logging.getLogger(__name__)
+        self.executed: list[str] = []
+        self.from_cache: list[str] = []
         self._workdir: Path | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._running: dict[int, int] = {}
         self._lock = threading.Lock()
+        self._start_lock = threading.Lock()
         self._counter = itertools.count(1)
 
     def __enter__(self) -> NoteRunner:
-        self.start()
         return self
 
     def __exit__(
@@ -113,15 +117,18 @@ class NoteRunner:
         return self._workdir / "forkserver.sock"
 
     def start(self) -> None:
-        """Start the forkserver and wait until it accepts notes.
+        """Start the forkserver, unless it runs, and wait until it accepts notes.
 
         Raises
         ------
         ForkserverError
             If it exits or does not report ready within `STARTUP_TIMEOUT` seconds.
         """
-        if self._process is not None:
-            return
+        with self._start_lock:
+            if self._process is None:
+                self._start()
+
+    def _start(self) -> None:
         self._workdir = Path(tempfile.mkdtemp(prefix="noteexec-"))
         log_path = self._workdir / "forkserver.log"
         command = [
@@ -154,7 +161,9 @@ class NoteRunner:
                 f"{log_text.strip()}\n"
                 "Check that numpy, matplotlib and IPython import in this environment."
             )
-        logger.debug("forkserver %d ready in %.2f s", self._process.pid, time.monotonic() - started)
+        self.log.debug(
+            "forkserver %d ready in %.2f s", self._process.pid, time.monotonic() - started
+        )
 
     def close(self) -> None:
         """Stop the forkserver and kill the process groups of notes still running."""
@@ -180,34 +189,62 @@ class NoteRunner:
             self._workdir = None
 
     def run_notes(self, paths: Iterable[Path]) -> dict[Path, NoteResult]:
-        """Run the notes at `paths` in parallel; return the results in the order of `paths`."""
+        """Run the notes at `paths` with their examples; return the results in the order of `paths`.
+
+        The cells of every note and each of their ```` ```pycon ```` fences run
+        in processes of their own, all in parallel. Results of unchanged notes
+        come from the cache.
+        """
         paths = list(paths)
-        workers = max(1, min(self.options.job_count, len(paths)))
+        options = self.options
+        units = [plan_note(p, root=self.root, options=options, cache=self.cache) for p in paths]
+        self._run_units(units)
+        results = [unit.finish(options, self.cache) for unit in units]
+        return dict(zip(paths, results, strict=True))
+
+    def run_note(self, path: Path) -> NoteResult:
+        """Run one note with its examples; a note with front matter or fence errors is not run."""
+        return self.run_notes([path])[path]
+
+    def run_examples(self, paths: Iterable[Path]) -> dict[Path, ExampleResult]:
+        """Run the ``>>>`` examples of the files at `paths`, each block in a fresh process.
+
+        A ``.py`` file contributes the examples of its docstrings, any other
+        file (a note) those of its ```` ```pycon ```` fences. Results of
+        unchanged files come from the cache.
+        """
+        paths = list(paths)
+        units = [
+            plan_examples(p, root=self.root, options=self.options, cache=self.cache) for p in paths
+        ]
+        self._run_units(units)
+        results = [unit.finish(self.cache) for unit in units]
+        return dict(zip(paths, results, strict=True))
+
+    def _run_units(self, units: Sequence[Unit]) -> None:
+        """Run the jobs of every unit not found in the cache, in parallel."""
+        for unit in units:
+            if unit.cached is not None:
+                self.from_cache.append(unit.shown)
+            else:
+                self.executed.append(unit.shown)
+                self.log.debug("running %s in %d process(es)", unit.shown, len(unit.jobs))
+        jobs = [job for unit in units for job in unit.jobs]
+        if not jobs:
+            return
+        self.start()
+        workers = max(1, min(self.options.job_count, len(jobs)))
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="noteexec")
         try:
-            results = list(pool.map(self.run_note, paths))
+            for job, run in zip(jobs, pool.map(self._run, jobs), strict=True):
+                job.run = run
         except BaseException:
-            # On KeyboardInterrupt, kill the running notes first: the worker
+            # On KeyboardInterrupt, kill the running processes first: the worker
             # threads wait for them, and the pool waits for its threads.
             self.close()
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-        return dict(zip(paths, results, strict=True))
-
-    def run_note(self, path: Path) -> NoteResult:
-        """Parse and run the note at `path`; a note with front matter or fence errors is not run."""
-        note = parse_note(path, root=self.root)
-        return self.execute(note)
-
-    def execute(self, note: Note) -> NoteResult:
-        """Run a parsed note and check its outputs."""
-        if note.errors:
-            return build_result(note, None, self.options.allowed_warnings)
-        started = time.monotonic()
-        run = self._run(note)
-        logger.debug("%s ran in %.2f s", note.path, time.monotonic() - started)
-        return build_result(note, run, self.options.allowed_warnings)
 
     def _environment(self) -> dict[str, str]:
         assert self._workdir is not None
@@ -217,34 +254,11 @@ class NoteRunner:
         environment["NOTEEXEC_FONTS"] = os.pathsep.join(str(f) for f in self.options.fonts)
         return environment
 
-    def _request(self, note: Note, stack_path: Path) -> dict[str, Any]:
-        cells = [
-            {
-                "number": cell.number,
-                "line": cell.line,
-                "end_line": cell.end_line,
-                "source": cell.source,
-                "timeout": cell_timeout(note, cell, self.options.timeout),
-                "raises": list(cell.options.raises),
-            }
-            for cell in note.cells
-        ]
-        digest = hashlib.sha256(note.path.encode("utf-8")).hexdigest()[:8]
-        return {
-            "path": str(note.abs_path),
-            "display_path": note.path,
-            "cells": cells,
-            "seed": self.options.seed,
-            "memory_limit": memory_limit(note, self.options.memory_limit),
-            "fonts": [str(font) for font in self.options.fonts],
-            "figure_prefix": f"fig-{digest}",
-            "stack_path": str(stack_path),
-        }
-
-    def _run(self, note: Note) -> NoteRun:
+    def _run(self, job: Job) -> NoteRun:
+        started = time.monotonic()
         stack_path = self.socket_path.parent / f"note-{next(self._counter)}.stack"
-        request = self._request(note, stack_path)
-        run = NoteRun(timeouts={cell["number"]: cell["timeout"] for cell in request["cells"]})
+        request = {**job.request, "stack_path": str(stack_path)}
+        run = NoteRun(timeouts=dict(job.timeouts))
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
                 sock.connect(str(self.socket_path))
@@ -257,6 +271,8 @@ class NoteRunner:
                 run.stack += stack_path.read_text(encoding="utf-8", errors="replace")
             for suffix in ("", ".stdout", ".stderr"):
                 Path(f"{stack_path}{suffix}").unlink(missing_ok=True)
+        name = request.get("name") or request["display_path"]
+        self.log.debug("%s ran in %.2f s", name, time.monotonic() - started)
         return run
 
     def _track(self, key: int, pid: int | None) -> None:
@@ -313,6 +329,7 @@ class _Follower:
             self.deadline = time.monotonic() + grace
         elif event == "done":
             self.run.finished = True
+            self.run.dependencies = message.get("dependencies")
             self.deadline = time.monotonic() + grace
         elif event == "crashed":
             self.run.stack = str(message["traceback"])
@@ -333,7 +350,7 @@ class _Follower:
             self.reader.closed = True
             return
         self.run.killed_cell = self.run.running_cell
-        logger.debug("killing note process %d: past its deadline", self.pid)
+        self.runner.log.debug("killing process %d: past its deadline", self.pid)
         # faulthandler dumps the Python stack even while C code runs; then kill.
         self.kill(signal.SIGUSR1, group=False)
         self.kill_at = now + _DUMP_WAIT
