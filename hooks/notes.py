@@ -10,7 +10,11 @@ MkDocs events:
   use the same paths in MkDocs and in Jupyter. It adds each ``notebooks/**/*.md`` as a
   page at ``<name>/`` (``notebooks/sigmoid.md`` → ``/sigmoid/``, an ``index.md`` at its
   folder's URL) and publishes the images next to the notes. A note and a docs page with
-  the same URL are an error. Then it runs all notes in parallel, once per build.
+  the same URL are an error. Then it runs all notes in parallel, once per build: the
+  cells of each note, and each ```pycon fence of examples in a fresh process of its own.
+  A note whose text and inputs did not change since it last passed is taken from the
+  cache (``.cache/notes/``; ``extra.notes.cache: false`` or ``NOTEEXEC_CACHE=0`` turns it
+  off); the debug log (``mkdocs build -v``) gives each cache decision with its reason.
 - ``on_page_read_source`` hands MkDocs a note's executed Markdown, with the error
   panel at the top when the note failed.
 - ``on_page_content`` checks that every formula of a note's prose reached the page as
@@ -40,6 +44,7 @@ from noteexec import (
     NoteRunner,
     OptionsError,
     find_lost_formulas,
+    open_cache,
     render_error_panel,
 )
 
@@ -95,13 +100,19 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         return new_files
 
     started = time.monotonic()
-    log.info("Executing %d notes", len(pages))
     try:
-        with NoteRunner(root=root, options=_State.options) as runner:
+        cache = open_cache(root, _State.options, logger=log)
+        with NoteRunner(root=root, options=_State.options, cache=cache, logger=log) as runner:
             results = runner.run_notes(pages)
-    except ForkserverError as exc:
+    except (OptionsError, ForkserverError) as exc:
         raise PluginError(f"cannot execute the notes\n{exc}") from exc
-    log.info("Executed %d notes in %.1f s", len(pages), time.monotonic() - started)
+    log.info(
+        "Ran %d of %d notes in %.1f s (%d unchanged, from the cache)",
+        len(runner.executed),
+        len(pages),
+        time.monotonic() - started,
+        len(runner.from_cache),
+    )
 
     for result in results.values():
         _State.results[result.path] = result
