@@ -115,7 +115,10 @@ def _hermite_coefficients() -> npt.NDArray[np.float64]:
     return table
 
 
-_HERMITE = _hermite_coefficients()
+# The tables transposed: np.take(..., axis=1) then gathers the values of one coefficient
+# for a whole block as one contiguous row, several times faster than strided columns.
+_HERMITE_ROWS = np.ascontiguousarray(_hermite_coefficients().T)
+_CENTRE_ROWS = np.ascontiguousarray(_ERFC_CENTRES.T)
 
 
 def _split_argument(x: Float64Array) -> tuple[Float64Array, Float64Array]:
@@ -148,14 +151,14 @@ def _cdf_taylor(z_high: Float64Array, z_low: Float64Array) -> Float64Array:
     """Return Φ(x) = erfc(z)/2 for 15/32 <= z < 3 from the nearest tabulated centre."""
     index = np.rint(8.0 * z_high).astype(np.intp) - _FIRST_CENTRE
     h = (z_high - (index + _FIRST_CENTRE) / 8.0) + z_low
-    coefficients = _HERMITE[index]
-    series = coefficients[:, -1].copy()
+    coefficients = np.take(_HERMITE_ROWS, index, axis=1)
+    series = coefficients[-1]
     for n in range(_TAYLOR_TERMS - 2, -1, -1):
         series *= h
-        series += coefficients[:, n]
+        series += coefficients[n]
     series *= h
-    centre = _ERFC_CENTRES[index]
-    result: Float64Array = 0.5 * (centre[:, 0] + (centre[:, 1] - centre[:, 2] * series))
+    centre_high, centre_low, slope = np.take(_CENTRE_ROWS, index, axis=1)
+    result: Float64Array = 0.5 * (centre_high + (centre_low - slope * series))
     return result
 
 
@@ -171,24 +174,38 @@ def _mills_tail(z_high: Float64Array) -> Float64Array:
     return result
 
 
-def _regions(z_high: Float64Array) -> tuple[IndexArray, IndexArray]:
-    """Return the indices that use the Taylor table and the continued fraction."""
+def _regions(z_high: Float64Array) -> tuple[IndexArray, IndexArray, IndexArray]:
+    """Return the indices for scipy's erfc (nan included), the Taylor table and the tail."""
+    central = np.flatnonzero(~(z_high >= _CENTRE_LOWER))
     taylor = np.flatnonzero((z_high >= _CENTRE_LOWER) & (z_high < _CONTINUED_FRACTION_LOWER))
     tail = np.flatnonzero(z_high >= _CONTINUED_FRACTION_LOWER)
-    return taylor, tail
+    return central, taylor, tail
+
+
+def _cdf(
+    z_high: Float64Array, z_low: Float64Array, central: IndexArray, taylor: IndexArray
+) -> Float64Array:
+    """Return Φ(x) at the `central` and `taylor` indices, and 0 elsewhere.
+
+    Each element goes through one of the two evaluations only: scipy's erfc costs about
+    as much per element as the whole Taylor evaluation (NumPy 2.4, scipy 1.17, x86-64).
+    """
+    cdf = np.zeros_like(z_high)
+    cdf[central] = _cdf_central(z_high[central], z_low[central])
+    if taylor.size:
+        cdf[taylor] = _cdf_taylor(z_high[taylor], z_low[taylor])
+    return cdf
 
 
 def gelu(x: Float64Array, out: Float64Array) -> None:
     """Write x·Φ(x), within a few float64 ULP for every x (see the module docstring)."""
     clipped = np.clip(x, -_CLIP, _CLIP)
     z_high, z_low = _split_argument(clipped)
-    taylor, tail = _regions(z_high)
+    central, taylor, tail = _regions(z_high)
 
     # x itself above +40 (x·Φ(x) = x there), the clipped x below -40 (to avoid -inf * 0).
     bounded = np.maximum(x, -_CLIP)
-    np.multiply(bounded, _cdf_central(z_high, z_low), out=out)
-    if taylor.size:
-        out[taylor] = bounded[taylor] * _cdf_taylor(z_high[taylor], z_low[taylor])
+    np.multiply(bounded, _cdf(z_high, z_low, central, taylor), out=out)
     if tail.size:
         # x·Φ(x) = -φ(x) / (1 + w) for x <= -3√2, with no subtraction anywhere.
         xt = clipped[tail]
@@ -201,16 +218,13 @@ def gelu_grad(x: Float64Array, out: Float64Array) -> None:
     """Write Φ(x) + x·φ(x). Near its zero at x ≈ -0.7518 the error is relative to |Φ| + |xφ|."""
     clipped = np.clip(x, -_CLIP, _CLIP)
     z_high, z_low = _split_argument(clipped)
-    taylor, tail = _regions(z_high)
+    central, taylor, tail = _regions(z_high)
     exponential, scale, low = _gauss_exp(clipped)
     # x·φ(x) / scale: it stays normal where x·φ(x) itself would be subnormal.
     x_density = (clipped * INV_SQRT_2PI) * exponential * (1.0 - low)
 
-    cdf = _cdf_central(z_high, z_low)
-    if taylor.size:
-        cdf[taylor] = _cdf_taylor(z_high[taylor], z_low[taylor])
     np.multiply(x_density, scale, out=out)
-    out += cdf
+    out += _cdf(z_high, z_low, central, taylor)
     if tail.size:
         # Φ + xφ = xφ·(1 - 1/(x²(1 + w))) for x <= -3√2.
         xt = clipped[tail]
@@ -248,27 +262,46 @@ def _tanh_argument(x: Float64Array) -> tuple[Float64Array, Float64Array]:
     return fast_two_sum(v_high, v_low)
 
 
+def _logistic_pair(v: Float64Array) -> tuple[Float64Array, Float64Array]:
+    """Return σ(v) and σ(-v) as ``e^min(±v, 0) / (1 + e^-|v|)``.
+
+    These are the two forms that `scipy.special.expit` picks by the sign of v, but with
+    NumPy's exp, about 6 times faster than expit per element (NumPy 2.4, scipy 1.17,
+    x86-64) and up to 0.67 ULP off instead of 0.5. One of the two exps is 1, so their
+    product is e^-|v| exactly.
+    """
+    logistic = np.exp(np.minimum(v, 0.0))
+    complement = np.exp(np.minimum(-v, 0.0))
+    denominator = 1.0 + logistic * complement
+    logistic /= denominator
+    complement /= denominator
+    return logistic, complement
+
+
 def _logistic_with_tail(
-    v_high: Float64Array, v_low: Float64Array
-) -> tuple[Float64Array, Float64Array, Float64Array]:
-    """Return ``(S, s, σ(-v))`` with ``σ(v_hi + v_lo) ≈ S * s``.
+    v_high: Float64Array, v_low: Float64Array, logistic: Float64Array, complement: Float64Array
+) -> tuple[Float64Array, Float64Array]:
+    """Return ``(S, s)`` with ``σ(v_hi + v_lo) ≈ S * s``, given σ(v_hi) and σ(-v_hi).
 
     `s` is 1, or e^-700 where σ(v) is below e^-700 (there σ(v) = e^v to float64 precision).
+    `logistic` is updated in place.
     """
-    complement = special.expit(-v_high)
-    logistic = special.expit(v_high)
     deep = v_high < -_EXP_SHIFT
     if deep.any():
         logistic[deep] = np.exp(v_high[deep] + _EXP_SHIFT)
     logistic *= 1.0 + complement * v_low
     scale = np.where(deep, EXP_MINUS_700, 1.0)
-    return logistic, scale, complement
+    return logistic, scale
 
 
 def gelu_tanh(x: Float64Array, out: Float64Array) -> None:
     """Write x·σ(v), the tanh approximation ``x/2·(1 + tanh(v/2))``, without cancellation."""
     clipped = np.clip(x, -_CLIP, _CLIP)
-    logistic, scale, _ = _logistic_with_tail(*_tanh_argument(clipped))
+    v_high, v_low = _tanh_argument(clipped)
+    # expit's exp from the C library rounds more tightly than NumPy's, which keeps the
+    # result within 2 ULP. σ(-v) only scales the tiny v_lo term, so 1 - σ(v) is enough.
+    logistic = special.expit(v_high)
+    logistic, scale = _logistic_with_tail(v_high, v_low, logistic, 1.0 - logistic)
     bounded = np.maximum(x, -_CLIP)
     np.multiply(bounded, logistic, out=out)
     out *= scale
@@ -277,7 +310,12 @@ def gelu_tanh(x: Float64Array, out: Float64Array) -> None:
 def gelu_tanh_grad(x: Float64Array, out: Float64Array) -> None:
     """Write σ(v)·(1 + x·σ(-v)·v') with ``v' = √(8/π)·(1 + 3·0.044715·x²)``."""
     clipped = np.clip(x, -_CLIP, _CLIP)
-    logistic, scale, complement = _logistic_with_tail(*_tanh_argument(clipped))
+    v_high, v_low = _tanh_argument(clipped)
+    # σ(-v) is multiplied by up to x·v' ≈ 1e4 here. For v < 0 it is 1 - σ(v), correct to
+    # half an ULP; for v >= 0, σ(-v) = e^-v·σ(v) keeps its relative precision.
+    logistic = special.expit(v_high)
+    complement = np.where(v_high < 0, 1.0 - logistic, np.exp(-np.abs(v_high)) * logistic)
+    logistic, scale = _logistic_with_tail(v_high, v_low, logistic, complement)
     slope = SQRT_8_OVER_PI[0] * (1.0 + 3.0 * TANH_CUBIC[0] * clipped * clipped)
     np.multiply(clipped * complement, slope, out=out)
     out += 1.0
@@ -293,15 +331,15 @@ def _tanh_argument_low_precision(x: Float64Array) -> Float64Array:
 def gelu_tanh_low_precision(x: Float64Array, out: Float64Array) -> None:
     """Write x·σ(v) in plain float64, accurate enough for float16/float32 results."""
     clipped = np.clip(x, -_CLIP, _CLIP)
-    special.expit(_tanh_argument_low_precision(clipped), out=out)
-    out *= np.maximum(x, -_CLIP)
+    logistic, _ = _logistic_pair(_tanh_argument_low_precision(clipped))
+    np.multiply(np.maximum(x, -_CLIP), logistic, out=out)
 
 
 def gelu_tanh_grad_low_precision(x: Float64Array, out: Float64Array) -> None:
     """Write σ(v)·(1 + x·σ(-v)·v') in plain float64, accurate enough for float16/float32."""
     clipped = np.clip(x, -_CLIP, _CLIP)
-    v = _tanh_argument_low_precision(clipped)
+    logistic, complement = _logistic_pair(_tanh_argument_low_precision(clipped))
     slope = SQRT_8_OVER_PI[0] * (1.0 + 3.0 * TANH_CUBIC[0] * clipped * clipped)
-    np.multiply(clipped * special.expit(-v), slope, out=out)
+    np.multiply(clipped * complement, slope, out=out)
     out += 1.0
-    out *= special.expit(v)
+    out *= logistic
