@@ -111,11 +111,15 @@ def _evaluate(
     layout: tuple[int, int, int],
     kernel: BlockKernel,
     out: FloatArray | None,
+    *,
+    in_place: bool,
 ) -> Result:
     """Run `kernel` on blocks of about BLOCK_SIZE elements and return the result.
 
     The input is viewed as a 2-D array with one row per (outer index, channel) pair, so
-    each block gets one slope per row, as a column from ``row_slope(outer)``.
+    each block gets one slope per row, as a column from ``row_slope(outer)``. With
+    `in_place` (the kernel makes no temporary arrays) and an input already in the result
+    dtype, the whole array is one block, which saves a Python call per block.
     """
     result = out
     if out is None or not out.flags.c_contiguous or np.may_share_memory(out, array):
@@ -127,8 +131,11 @@ def _evaluate(
         source = np.ascontiguousarray(array).reshape(rows, inner)
         target = result.reshape(rows, inner)
         slopes = row_slope(outer)[:, np.newaxis]
-        row_step = max(1, BLOCK_SIZE // inner)
-        column_step = min(inner, BLOCK_SIZE)
+        if in_place and array.dtype == dtype:
+            row_step, column_step = rows, inner
+        else:
+            row_step = max(1, BLOCK_SIZE // inner)
+            column_step = min(inner, BLOCK_SIZE)
         for row in range(0, rows, row_step):
             for column in range(0, inner, column_step):
                 block = (slice(row, row + row_step), slice(column, column + column_step))
@@ -305,7 +312,17 @@ def prelu(
     row_slopes = slopes.astype(work)
     kernel = _negative_part_kernel(work, slopes)
     layout = _layout(array.shape, channel_axis, slopes.size)
-    return _evaluate(array, dtype, lambda outer: np.tile(row_slopes, outer), layout, kernel, out)
+    # The kernel works in `out` itself unless it must compute in float64 or add two parts.
+    in_place = work == dtype and (np.all(slopes <= 1) or np.all(slopes >= 1))
+    return _evaluate(
+        array,
+        dtype,
+        lambda outer: np.tile(row_slopes, outer),
+        layout,
+        kernel,
+        out,
+        in_place=bool(in_place),
+    )
 
 
 def prelu_grad(
@@ -372,4 +389,13 @@ def prelu_grad(
         row_slopes = slopes.astype(dtype)
     kernel = _slope_or_one_kernel(dtype, row_slopes)
     layout = _layout(array.shape, channel_axis, slopes.size)
-    return _evaluate(array, dtype, lambda outer: np.tile(row_slopes, outer), layout, kernel, out)
+    in_place = bool(np.all((row_slopes >= 0) & (row_slopes <= 1)))
+    return _evaluate(
+        array,
+        dtype,
+        lambda outer: np.tile(row_slopes, outer),
+        layout,
+        kernel,
+        out,
+        in_place=in_place,
+    )
