@@ -111,7 +111,7 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
     errors = [
         error
         for path, result in sorted(_State.failed.items())
-        if _documents(shown, module_name(path))
+        if _documents(shown, module_name(_root(config) / path))
         for error in result.errors
     ]
     return render_error_panel(errors, title=PANEL_TITLE) + html

@@ -73,8 +73,9 @@ Examples
     empty namespace: never in the note's process, so the note's imports,
     monkeypatches and ``np.set_printoptions`` do not reach it. `run_examples`
     runs the docstrings of ``.py`` files the same way, one process per
-    docstring, with the root as working folder and first ``sys.path`` entry.
-    Output is compared by doctest's `OutputChecker` with no option flag, so
+    docstring, with the root as working folder and the folder above the
+    module's package first on ``sys.path`` (as a session started there would
+    import it). Output is compared by doctest's `OutputChecker` with no option flag, so
     ELLIPSIS or NORMALIZE_WHITESPACE apply only where an example asks with a
     directive (``# doctest: +ELLIPSIS``). A mismatch is a `NoteError` of kind
     ``example`` at the line of the ``>>>`` in the ``.md`` or ``.py`` file, with

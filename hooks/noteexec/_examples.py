@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from noteexec._errors import ErrorKind, NoteError
@@ -125,8 +125,10 @@ def fence_block(path: str, fence_line: int, content: str) -> ExampleBlock | Note
     return _block(path, line, f"{path}:{line}", label, content, line)
 
 
-def module_blocks(path: str, text: str) -> tuple[list[ExampleBlock], list[NoteError]]:
-    """Return the examples in the docstrings of a module's source `text`.
+def module_blocks(
+    path: str, text: str, *, name: str
+) -> tuple[list[ExampleBlock], list[NoteError]]:
+    """Return the examples in the docstrings of the source `text` of module `name`.
 
     Docstrings of the module, its classes and functions, and the members of
     its classes count, as for doctest's `DocTestFinder`; functions nested in
@@ -141,9 +143,10 @@ def module_blocks(path: str, text: str) -> tuple[list[ExampleBlock], list[NoteEr
 
     blocks: list[ExampleBlock] = []
     errors: list[NoteError] = []
-    for name, literal in _docstrings(tree, module_name(path)):
-        label = f"the docstring of {name}"
-        found = _block(path, literal.lineno, name, label, str(literal.value), literal.lineno - 1)
+    for qualname, literal in _docstrings(tree, name):
+        label = f"the docstring of {qualname}"
+        lineno = literal.lineno - 1
+        found = _block(path, literal.lineno, qualname, label, str(literal.value), lineno)
         if isinstance(found, ExampleBlock):
             blocks.append(found)
         elif found is not None:
@@ -151,12 +154,23 @@ def module_blocks(path: str, text: str) -> tuple[list[ExampleBlock], list[NoteEr
     return blocks, errors
 
 
-def module_name(path: str) -> str:
+def import_base(path: Path) -> Path:
+    """Return the folder from which the module at `path` imports by its full name.
+
+    That is the first ancestor without ``__init__.py``, as pytest's
+    ``prepend`` import mode finds it: ``actlib/_functions.py`` → the folder of ``actlib/``.
+    """
+    base = path.resolve().parent
+    while (base / "__init__.py").is_file() and base.parent != base:
+        base = base.parent
+    return base
+
+
+def module_name(path: Path) -> str:
     """Return the dotted name of the module at `path`, e.g. ``actlib._functions``."""
-    parts = list(PurePosixPath(path).with_suffix("").parts)
-    if PurePosixPath(path).is_absolute():
-        parts = parts[-1:]
-    if parts and parts[-1] == "__init__" and len(parts) > 1:
+    absolute = path.resolve()
+    parts = list(absolute.relative_to(import_base(absolute)).with_suffix("").parts)
+    if parts[-1] == "__init__" and len(parts) > 1:
         parts.pop()
     return ".".join(parts)
 

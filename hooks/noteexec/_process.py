@@ -31,13 +31,12 @@ CapturedFds = dict[str, tuple[int, int]]
 def prepare_process(request: Message) -> CapturedFds:
     """Prepare this process to run `request`; return readers of what fds 1 and 2 receive.
 
-    The request's ``workdir`` becomes the working folder and the first entry of
-    ``sys.path``, as for a Jupyter kernel started next to the notebook or a
-    ``python`` session started in that folder.
+    The request's ``workdir`` becomes the working folder and its
+    ``import_path`` the first entry of ``sys.path``: for a note both are its
+    folder, as for a Jupyter kernel started next to the notebook.
     """
-    workdir = str(request["workdir"])
-    os.chdir(workdir)
-    sys.path.insert(0, workdir)
+    os.chdir(str(request["workdir"]))
+    sys.path.insert(0, str(request["import_path"]))
 
     seed = int(request["seed"])
     random.seed(seed)

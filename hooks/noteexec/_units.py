@@ -17,7 +17,14 @@ from typing import Any
 
 from noteexec._cache import Dependencies, NoteCache
 from noteexec._errors import ErrorKind, NoteError
-from noteexec._examples import ExampleBlock, ExampleResult, block_errors, module_blocks
+from noteexec._examples import (
+    ExampleBlock,
+    ExampleResult,
+    block_errors,
+    import_base,
+    module_blocks,
+    module_name,
+)
 from noteexec._options import ExecutionOptions
 from noteexec._parse import CodeCell, Note, display_path, parse_note
 from noteexec._result import NoteResult, NoteRun, build_result
@@ -133,10 +140,10 @@ def plan_note(
     request = note_request(note, root, options)
     unit.cell_job = Job(request, {cell["number"]: cell["timeout"] for cell in request["cells"]})
     unit.blocks = note.examples
-    workdir = note.abs_path.parent
+    places = (note.abs_path.parent, note.abs_path.parent)
     timeout = note_timeout(note, options.timeout)
     unit.jobs = [unit.cell_job]
-    unit.jobs += [block_job(b, note.abs_path, workdir, root, options, timeout) for b in unit.blocks]
+    unit.jobs += [block_job(b, note.abs_path, places, root, options, timeout) for b in unit.blocks]
     return unit
 
 
@@ -154,17 +161,18 @@ def plan_examples(
     abs_path = path.resolve()
     timeout = options.timeout
     if path.suffix == ".py":
-        blocks, errors = module_blocks(shown, text)
-        workdir = root
+        # As in a `python` session started at the root, with the package importable.
+        blocks, errors = module_blocks(shown, text, name=module_name(abs_path))
+        places = (root, import_base(abs_path))
     else:
         note = parse_note(path, root=root, text=text)
         blocks = list(note.examples)
         errors = [error for error in note.errors if error.kind is ErrorKind.EXAMPLE]
-        workdir = abs_path.parent
+        places = (abs_path.parent, abs_path.parent)
         timeout = note_timeout(note, options.timeout)
     unit.blocks = tuple(blocks)
     unit.errors = tuple(errors)
-    unit.jobs = [block_job(b, abs_path, workdir, root, options, timeout) for b in blocks]
+    unit.jobs = [block_job(b, abs_path, places, root, options, timeout) for b in blocks]
     return unit
 
 
@@ -210,6 +218,7 @@ def note_request(note: Note, root: Path, options: ExecutionOptions) -> dict[str,
         "display_path": note.path,
         "root": str(root),
         "workdir": str(note.abs_path.parent),
+        "import_path": str(note.abs_path.parent),
         "cells": cells,
         "seed": options.seed,
         "memory_limit": memory_limit(note, options.memory_limit),
@@ -221,18 +230,23 @@ def note_request(note: Note, root: Path, options: ExecutionOptions) -> dict[str,
 def block_job(
     block: ExampleBlock,
     abs_path: Path,
-    workdir: Path,
+    places: tuple[Path, Path],
     root: Path,
     options: ExecutionOptions,
     timeout: float,
 ) -> Job:
-    """Return the job that runs one block of examples in a fresh process."""
+    """Return the job that runs one block of examples in a fresh process.
+
+    `places` are the working folder and the folder put first on ``sys.path``.
+    """
+    workdir, import_path = places
     request = {
         "kind": "examples",
         "path": str(abs_path),
         "display_path": block.path,
         "root": str(root),
         "workdir": str(workdir),
+        "import_path": str(import_path),
         "name": block.name,
         "text": block.text,
         "lineno": block.lineno,
