@@ -51,6 +51,20 @@ def test_options_defaults() -> None:
     assert options.fonts == ()
 
 
+def test_doctests_and_cache_read_from_mapping() -> None:
+    options = ExecutionOptions.from_mapping(
+        {"doctests": ["actlib/*.py", "tools/check.py"], "cache": False}, base_dir=REPO
+    )
+    assert options.doctests == ("actlib/*.py", "tools/check.py")
+    assert options.cache is False
+
+
+def test_doctests_and_cache_defaults() -> None:
+    options = ExecutionOptions.from_mapping({}, base_dir=REPO)
+    assert options.doctests == ()
+    assert options.cache is True
+
+
 def test_memory_limit_unlimited() -> None:
     options = ExecutionOptions.from_mapping({"memory_limit": "unlimited"}, base_dir=REPO)
     assert options.memory_limit is None
@@ -79,6 +93,11 @@ def test_memory_limit_unlimited() -> None:
             {"allowed_warnings": [{"category": "W", "reason": "r", "why": "x"}]},
             "unknown key 'why'",
         ),
+        ({"cache": "off"}, "cache: expected true or false, got 'off'"),
+        ({"doctests": "actlib/*.py"}, "doctests: expected a list of glob patterns"),
+        ({"doctests": [""]}, "doctests[0]: expected a glob pattern"),
+        ({"doctests": ["/abs/*.py"]}, "doctests[0]: '/abs/*.py' must be relative"),
+        ({"doctests": ["../other/*.py"]}, "doctests[0]: '../other/*.py' must be relative"),
     ],
 )
 def test_invalid_option_names_key(settings: dict[str, object], fragment: str) -> None:
