@@ -80,7 +80,7 @@ def test_fixture_site_builds(tmp_path: Path) -> None:
     site = copy_site(tmp_path)
     completed = run_build(site, "--strict")
     assert completed.returncode == 0, completed.stderr
-    assert "Executing 2 notes" in completed.stderr
+    assert "Ran 2 of 2 notes" in completed.stderr
 
     note = (site / "site" / "ok" / "index.html").read_text(encoding="utf-8")
     assert "<title>成功的笔记" in note
