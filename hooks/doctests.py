@@ -2,10 +2,11 @@
 
 The API page shows these docstrings, so every ``>>>`` example in them must
 print what it shows. Each docstring runs with doctest in a fresh process forked
-by the note engine (as in a new Python session: it imports what it uses), all
-in parallel; the output must match exactly unless an example asks otherwise
-with a directive such as ``# doctest: +ELLIPSIS``. Examples in notes
-(```` ```pycon ```` fences) are run by ``hooks/notes.py`` with their note.
+by the note engine, all in parallel. Like a new Python session, the process
+starts with an empty namespace, so the examples import what they use. The
+output must match exactly unless an example sets an option with a directive
+such as ``# doctest: +ELLIPSIS``. Examples in notes (```` ```pycon ````
+fences) are run by ``hooks/notes.py`` with their note.
 
 MkDocs events:
 
@@ -107,11 +108,11 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     if not _State.failed or _State.command != "serve" or page.markdown is None:
         return html
-    shown = set(_MKDOCSTRINGS_IDENTIFIER.findall(page.markdown))
+    documented = set(_MKDOCSTRINGS_IDENTIFIER.findall(page.markdown))
     errors = [
         error
         for path, result in sorted(_State.failed.items())
-        if _documents(shown, module_name(_root(config) / path))
+        if _documents(documented, module_name(_root(config) / path))
         for error in result.errors
     ]
     return render_error_panel(errors, title=PANEL_TITLE) + html

@@ -13,8 +13,8 @@ MkDocs events:
   the same URL are an error. Then it runs all notes in parallel, once per build: the
   cells of each note, and each ```pycon fence of examples in a fresh process of its own.
   A note whose text and inputs did not change since it last passed is taken from the
-  cache (``.cache/notes/``; ``extra.notes.cache: false`` or ``NOTEEXEC_CACHE=0`` turns it
-  off); the debug log (``mkdocs build -v``) gives each cache decision with its reason.
+  cache in ``.cache/notes/``, which ``extra.notes.cache: false`` or ``NOTEEXEC_CACHE=0``
+  turns off. The debug log (``mkdocs build -v``) gives each cache decision with its reason.
 - ``on_page_read_source`` hands MkDocs a note's executed Markdown, with the error
   panel at the top when the note failed.
 - ``on_page_content`` checks that every formula of a note's prose reached the page as

@@ -25,7 +25,7 @@ Process model
     process is needed: a run served entirely from the cache starts none. A
     note's process has its own process group, reseeds ``random`` and NumPy's
     global generator with ``seed``, sets RLIMIT_AS (``memory_limit``, 4 GiB
-    unless the note's ``execute.memory_limit`` says otherwise), works in the
+    unless the note's ``execute.memory_limit`` sets another), works in the
     note's folder (so data next to the note opens as in Jupyter) and runs the
     cells. A generator from ``np.random.default_rng()`` without a seed is not
     reproducible: pass one. A cell past its timeout gets an exception at its

@@ -62,7 +62,7 @@ Logger = logging.Logger | logging.LoggerAdapter[Any]
 
 @dataclass(frozen=True)
 class Dependencies:
-    """What a run read: repository files with their hashes, and top-level module names.
+    """Inputs of a run: the repository files it read, with hashes, and the modules it loaded.
 
     Attributes
     ----------

@@ -1,9 +1,9 @@
 """The example process: runs one block of ``>>>`` examples as in a new Python session.
 
 This module runs in a process the forkserver forks for one ```` ```pycon ````
-fence of a note or one docstring of a module; it never runs in the caller's
-process. The examples start from an empty ``__main__`` namespace, so they
-must import what they use, as a reader pasting them would. doctest's own
+fence of a note or one docstring of a module, never in the caller's process.
+The examples start from an empty ``__main__`` namespace, so they must import
+what they use, as a reader pasting them would. doctest's own
 parser reads the block and its `OutputChecker` compares the output exactly:
 no option flag is set unless an example asks with a directive such as
 ``# doctest: +ELLIPSIS``.

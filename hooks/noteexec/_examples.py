@@ -2,9 +2,9 @@
 
 Examples sit in ```` ```pycon ```` fences of a note (shown on the page, never
 run as cells) and in the docstrings of Python modules. Each fence and each
-docstring is an `ExampleBlock`, run by doctest in a fresh process as in a new
-Python session (see `noteexec._doctest_kernel`); its failures become
-`NoteError`s of kind ``example`` located at the line of the ``>>>`` in the
+docstring is an `ExampleBlock`, which doctest runs in a fresh process as in a
+new Python session (see `noteexec._doctest_kernel`). Its failures become
+`NoteError`s of kind ``example``, located at the line of the ``>>>`` in the
 ``.md`` or ``.py`` file.
 """
 
@@ -180,8 +180,8 @@ def block_errors(
 ) -> list[NoteError]:
     """Turn the record of a block's run into errors.
 
-    `record` is None when the process ended before reporting; `problem` then
-    says why (killed, exited with a status, lost).
+    `record` is None when the process ended before reporting, and `problem`
+    then gives the cause (killed, exited with a status, lost).
     """
     if record is None:
         message = f"the process running {block.label} {problem or 'ended without a result'}"

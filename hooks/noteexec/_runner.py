@@ -73,7 +73,7 @@ class NoteRunner:
     ----------
     executed
         Paths (relative to the root) of the notes and files run so far, in the
-        order of the calls; results taken from the cache are not listed.
+        order of the calls. Results taken from the cache are not listed.
     from_cache
         Paths whose results came from the cache.
     """

@@ -1,9 +1,9 @@
 """Record which files of the repository a note or example process reads, for the cache.
 
-Runs in the forked process only. An audit hook (``sys.addaudithook``) sees
-every ``open`` (``open()``, ``os.open``, and ``io.open_code`` of the import
-system) and hashes each file inside the repository the first time the process
-opens it for reading, so the hash is that of the content the process read. A
+Runs in the forked process only. An audit hook (``sys.addaudithook``)
+receives every ``open`` event (``open()``, ``os.open``, and ``io.open_code`` of
+the import system). It hashes each file inside the repository the first time
+the process opens it for reading, so the hash is that of the content read. A
 compiled module (``__pycache__/*.pyc``) counts as its ``.py`` source. After
 the run, modules in ``sys.modules`` with a file in the repository that no
 ``open`` reported (extension modules) are added, and the top-level names of
@@ -23,6 +23,7 @@ import hashlib
 import importlib.util
 import os
 import site
+import stat
 import sys
 import threading
 from pathlib import Path
@@ -100,9 +101,12 @@ class DependencyTracker:
 
 
 def hash_file(path: str | Path) -> str | None:
-    """Return the SHA-256 of a file's content, or None when it cannot be read (e.g. missing)."""
+    """Return the SHA-256 of a regular file's content, or None for a missing or special file."""
     digest = hashlib.sha256()
     try:
+        # Opening a FIFO would block until a writer appears.
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
         with open(path, "rb") as file:
             while chunk := file.read(_CHUNK):
                 digest.update(chunk)
