@@ -136,9 +136,12 @@ def hooks_of(config: MkDocsConfig) -> list[ModuleType]:
     return list(config["hooks"].values())
 
 
-def test_serve_shows_panel_on_api_page(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_serve_shows_panels_for_drift(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     site = copy_site(tmp_path)
     line = drift(site / MODULE, "np.float64(0.25)", "np.float64(0.2)")
+    note_line = drift(
+        site / "notebooks" / "logistic.md", "array([0.73105858, 0.88079708])", "array([0.7])"
+    )
     config = load_config(config_file=str(site / "mkdocs.yml"))
     hooks = hooks_of(config)
     for hook in hooks:
@@ -154,6 +157,9 @@ def test_serve_shows_panel_on_api_page(tmp_path: Path, caplog: pytest.LogCapture
     assert 'class="admonition failure notes-error-panel"' in api
     assert "本页文档字符串中的示例没有通过构建检查" in api
     assert f"{MODULE.as_posix()}:{line}: example output differs" in api
+    note = (site / "site" / "logistic" / "index.html").read_text(encoding="utf-8")
+    assert f"notebooks/logistic.md:{note_line}: example output differs" in note
+    assert MODULE.as_posix() not in note
     home = (site / "site" / "index.html").read_text(encoding="utf-8")
     assert "notes-error-panel" not in home
     assert any(f"{MODULE.as_posix()}:{line}" in record.getMessage() for record in caplog.records)
