@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from noteexec import ErrorKind, ExampleResult, ExecutionOptions, NoteResult, NoteRunner, parse_note
 from noteexec._examples import module_blocks
+from noteexec._units import plan_note
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE = REPO / "tests" / "data" / "doctest_site"
@@ -283,3 +284,14 @@ def test_docstrings_found_in_source_order() -> None:
     ]
     # A block's lineno is the 0-based line of its text; doctest adds the example's offset.
     assert blocks[2].lineno + 2 + 1 == line_of(">>> 3")
+
+
+def test_note_limits_apply_to_examples(root: Path) -> None:
+    header = '---\ntitle: 限制\nexecute:\n  timeout: 7\n  memory_limit: "2 GiB"\n---\n\n'
+    path = root / "notebooks" / "limits.md"
+    path.write_text(header + cell("x = 1") + pycon(">>> 1\n1"), encoding="utf-8")
+    unit = plan_note(path, root=root, options=ExecutionOptions(), cache=None)
+    example_job = unit.jobs[1]
+    assert example_job.request["kind"] == "examples"
+    assert example_job.request["memory_limit"] == 2 * 1024**3
+    assert example_job.timeouts == {1: 7.0}

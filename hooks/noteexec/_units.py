@@ -141,9 +141,9 @@ def plan_note(
     unit.cell_job = Job(request, {cell["number"]: cell["timeout"] for cell in request["cells"]})
     unit.blocks = note.examples
     places = (note.abs_path.parent, note.abs_path.parent)
-    timeout = note_timeout(note, options.timeout)
+    limits = (note_timeout(note, options.timeout), memory_limit(note, options.memory_limit))
     unit.jobs = [unit.cell_job]
-    unit.jobs += [block_job(b, note.abs_path, places, root, options, timeout) for b in unit.blocks]
+    unit.jobs += [block_job(b, note.abs_path, places, root, options, limits) for b in unit.blocks]
     return unit
 
 
@@ -159,7 +159,7 @@ def plan_examples(
         return unit
 
     abs_path = path.resolve()
-    timeout = options.timeout
+    limits = (options.timeout, options.memory_limit)
     if path.suffix == ".py":
         # As in a `python` session started at the root, with the package importable.
         blocks, errors = module_blocks(shown, text, name=module_name(abs_path))
@@ -169,10 +169,10 @@ def plan_examples(
         blocks = list(note.examples)
         errors = [error for error in note.errors if error.kind is ErrorKind.EXAMPLE]
         places = (abs_path.parent, abs_path.parent)
-        timeout = note_timeout(note, options.timeout)
+        limits = (note_timeout(note, options.timeout), memory_limit(note, options.memory_limit))
     unit.blocks = tuple(blocks)
     unit.errors = tuple(errors)
-    unit.jobs = [block_job(b, abs_path, places, root, options, timeout) for b in blocks]
+    unit.jobs = [block_job(b, abs_path, places, root, options, limits) for b in blocks]
     return unit
 
 
@@ -233,13 +233,15 @@ def block_job(
     places: tuple[Path, Path],
     root: Path,
     options: ExecutionOptions,
-    timeout: float,
+    limits: tuple[float, int | None],
 ) -> Job:
     """Return the job that runs one block of examples in a fresh process.
 
-    `places` are the working folder and the folder put first on ``sys.path``.
+    `places` are the working folder and the folder put first on ``sys.path``;
+    `limits` the timeout in seconds and the address-space limit in bytes (None: none).
     """
     workdir, import_path = places
+    timeout, address_space = limits
     request = {
         "kind": "examples",
         "path": str(abs_path),
@@ -252,7 +254,7 @@ def block_job(
         "lineno": block.lineno,
         "timeout": timeout,
         "seed": options.seed,
-        "memory_limit": options.memory_limit,
+        "memory_limit": address_space,
     }
     return Job(request, {1: timeout})
 
