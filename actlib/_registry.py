@@ -52,10 +52,12 @@ __all__ = ["GELU_MINIMUM", "GELU_TANH_MINIMUM", "REGISTRY", "comparison_table", 
 GELU_MINIMUM = -0.16997120747990366
 GELU_TANH_MINIMUM = -0.17004075057125405
 
-# Cost classes come from one run of bench/bench_activations.py (bench/RESULTS.md, 2026-12-04,
-# numpy 2.4.6, 2 cores of an AVX-512 AMD EPYC): the float32 time at 1e6 elements of the fastest
-# formulation within 4 ULP, divided by ReLU's, gives 低 up to 2x, 中 up to 8x and 高 above.
-# tanh is 低 because numpy's vectorised float32 tanh is as fast as ReLU on that machine.
+# Cost classes come from bench/bench_activations.py (bench/RESULTS.md, run of 2026-12-04 21:59
+# UTC, numpy 2.4.6, 2 cores of an AVX-512 AMD EPYC): the float32 time at 1e6 elements of the
+# fastest formulation within 4 ULP, divided by ReLU's, gives 低 up to 2x, 中 up to 8x and 高
+# above. tanh is 低 because numpy's vectorised float32 tanh is as fast as ReLU on that machine.
+# NOTE: PReLU measured 1.8x to 2.2x ReLU over four runs (2.1x in the recorded one) and is kept
+# at 低 with Leaky ReLU (1.4x): the excess comes from NumPy broadcasting the per-channel slope.
 
 _UNBOUNDED = OutputRange(-np.inf, np.inf, lower_closed=False, upper_closed=False)
 _HENDRYCKS = Reference(
