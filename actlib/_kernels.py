@@ -9,6 +9,8 @@ No kernel raises a floating-point warning for any input, including ±inf and nan
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 from scipy import special
@@ -143,17 +145,37 @@ def tanh_grad_low_precision(x: Float64Array, out: Float64Array) -> None:
     np.divide(4.0 * t, np.square(1.0 + t), out=out)
 
 
+def _maximum_tie_takes_second(dtype: type[np.floating[Any]]) -> bool:
+    """Return whether np.maximum returns its second argument when both are zeros."""
+    tie = np.maximum(np.array([-0.0], dtype=dtype), np.array([0.0], dtype=dtype))
+    return not bool(np.signbit(tie[0]))
+
+
+# On a -0/+0 tie np.maximum returns one of its two arguments, and which one depends on
+# the dtype's loop (NumPy 2.4: the first in float16, the second in float32 and float64,
+# for every array length). relu puts +0 where it wins, so relu(-0) is +0 in one pass.
+_MAXIMUM_TIE_TAKES_SECOND = {
+    np.dtype(t): _maximum_tie_takes_second(t) for t in (np.float16, np.float32, np.float64)
+}
+
+
 def relu(x: FloatArray, out: FloatArray) -> None:
-    """Write max(x, 0) in the input dtype; nan stays nan."""
+    """Write max(x, 0) in the input dtype; nan stays nan and relu(-0) is +0."""
+    # Two arrays take NumPy's fastest loop: max(x, 0.0) with a scalar is about twice as
+    # slow as filling `out` and comparing array with array.
     out.fill(0.0)
-    np.maximum(x, out, out=out)
+    if _MAXIMUM_TIE_TAKES_SECOND[out.dtype]:
+        np.maximum(x, out, out=out)
+    else:
+        np.maximum(out, x, out=out)
 
 
 def relu_grad(x: FloatArray, out: FloatArray) -> None:
     """Write 1 for x > 0, 0 for x <= 0 and nan for nan, in the input dtype.
 
     ``ceil(clip(x, 0, 1))`` takes two passes, and both keep nan; ``x > 0`` would need a
-    third pass to put the nan back. At x = -0 the result is -0.
+    third pass to put the nan back. At x = -0 the result is -0, which equals 0;
+    turning it into +0 would take a third pass.
     """
     np.clip(x, 0, 1, out=out)
     np.ceil(out, out=out)

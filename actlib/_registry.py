@@ -56,8 +56,8 @@ GELU_TANH_MINIMUM = -0.17004075057125405
 # UTC, numpy 2.4.6, 2 cores of an AVX-512 AMD EPYC): the float32 time at 1e6 elements of the
 # fastest formulation within 4 ULP, divided by ReLU's, gives 低 up to 2x, 中 up to 8x and 高
 # above. tanh is 低 because numpy's vectorised float32 tanh is as fast as ReLU on that machine.
-# NOTE: PReLU measured 1.8x to 2.2x ReLU over four runs (2.1x in the recorded one) and is kept
-# at 低 with Leaky ReLU (1.4x): the excess comes from NumPy broadcasting the per-channel slope.
+# PReLU measured 1.8x to 2.2x ReLU over four runs and 2.1x in the recorded one, so it is 中;
+# Leaky ReLU (1.4x) is 低. The difference is NumPy broadcasting the per-channel slope.
 
 _UNBOUNDED = OutputRange(-np.inf, np.inf, lower_closed=False, upper_closed=False)
 _HENDRYCKS = Reference(
@@ -319,7 +319,7 @@ def _prelu() -> Activation:
             smoothness="C0",
             bounded=(False, False),
             saturates=(False, False),
-            cost="低",  # from bench/RESULTS.md; the rule is above _UNBOUNDED
+            cost="中",  # from bench/RESULTS.md; the rule is above _UNBOUNDED
         ),
         onnx=OnnxOperator(
             "PRelu",

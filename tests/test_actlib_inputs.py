@@ -337,3 +337,11 @@ def test_relu_grad_gives_zero_one_or_nan(dtype: type) -> None:
     x = np.array([-np.inf, -2.5, -0.5, -0.0, 0.0, 1e-4, 0.5, 3.0, np.inf, np.nan], dtype=dtype)
     expected = np.array([0, 0, 0, 0, 0, 1, 1, 1, 1, np.nan], dtype=dtype)
     np.testing.assert_array_equal(actlib.relu_grad(x), expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("size", [1, 7, 33, 4097])
+def test_relu_of_negative_zero_is_positive_zero(dtype: type, size: int) -> None:
+    # np.maximum's choice on a -0/+0 tie differs between float16 and float32/64.
+    result = actlib.relu(np.full(size, -0.0, dtype=dtype))
+    assert not np.signbit(result).any()
