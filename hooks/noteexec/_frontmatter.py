@@ -18,7 +18,7 @@ from typing import Any, Literal
 import yaml
 
 from noteexec._errors import ErrorKind, NoteError, OptionsError
-from noteexec._options import parse_memory_limit, parse_timeout
+from noteexec._options import parse_size, parse_timeout
 
 CHECKED_KEYS = ("title", "date", "categories", "tags", "description", "execute")
 IGNORED_KEYS = (
@@ -41,8 +41,14 @@ IGNORED_KEYS = (
     "thumbnail",
     "keywords",
 )
-EXECUTE_KEYS = ("timeout", "memory_limit")
+EXECUTE_KEYS = ("timeout", "memory_limit", "output_limit")
 
+_FIX_HEADER = "start the note with a header such as\n---\ntitle: Sigmoid 函数\n---"
+_FIX_CLOSE = "end the header with a line `---` before the note's text"
+_FIX_YAML = (
+    "fix the YAML syntax: close every bracket and quote, and quote a value that contains "
+    "': ' or starts with [, {, *, &, ! or |"
+)
 _FIX_KEYS = (
     f"use only the keys {', '.join(CHECKED_KEYS)} (checked) or "
     f"{', '.join(IGNORED_KEYS)} (accepted and ignored)"
@@ -59,10 +65,14 @@ class ExecuteOptions:
         Per-cell timeout in seconds for this note; None keeps the run's default.
     memory_limit
         Address-space limit in bytes, ``"unlimited"``, or None for the run's default.
+    output_limit
+        Bytes of text output each cell shows, ``"unlimited"``, or None for the
+        run's default.
     """
 
     timeout: float | None = None
     memory_limit: int | Literal["unlimited"] | None = None
+    output_limit: int | Literal["unlimited"] | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,7 @@ class FrontMatter:
             "execute": {
                 "timeout": self.execute.timeout,
                 "memory_limit": self.execute.memory_limit,
+                "output_limit": self.execute.output_limit,
             },
         }
 
@@ -133,13 +144,14 @@ def read_front_matter(lines: Sequence[str], path: str) -> FrontMatterBlock:
     """Parse and validate the YAML header at the top of `lines`."""
     end = _header_end(lines)
     if end is None:
-        error = _error(
-            path,
-            1,
-            "missing YAML front matter",
-            "start the note with a header such as\n---\ntitle: Sigmoid 函数\n---",
-        )
-        return FrontMatterBlock(None, 0, (error,))
+        if not any(line.strip() for line in lines):
+            message = "the note is empty"
+        elif lines[0].rstrip() == "---":
+            message = "the YAML front matter opened at line 1 is never closed"
+            return FrontMatterBlock(None, 0, (_error(path, 1, message, _FIX_CLOSE),))
+        else:
+            message = "missing YAML front matter"
+        return FrontMatterBlock(None, 0, (_error(path, 1, message, _FIX_HEADER),))
 
     text = "".join(lines[1 : end - 1])
     try:
@@ -148,10 +160,8 @@ def read_front_matter(lines: Sequence[str], path: str) -> FrontMatterBlock:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = 2 + mark.line if mark is not None else 1
-        summary = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        error = _error(
-            path, line, f"invalid YAML in front matter: {summary}", "fix the YAML syntax"
-        )
+        summary = _yaml_problem(exc)
+        error = _error(path, line, f"invalid YAML in front matter: {summary}", _FIX_YAML)
         return FrontMatterBlock(None, end, (error,))
 
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
@@ -176,6 +186,24 @@ def _header_end(lines: Sequence[str]) -> int | None:
         if lines[index].rstrip() in ("---", "..."):
             return index + 1
     return None
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """Return PyYAML's description of the problem with note line numbers.
+
+    The context (e.g. "while parsing a flow sequence") names the line where
+    the unfinished construct starts, which is usually the line to fix.
+    """
+    problem = getattr(exc, "problem", None)
+    if not isinstance(problem, str):
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    context = getattr(exc, "context", None)
+    context_mark = getattr(exc, "context_mark", None)
+    if not isinstance(context, str):
+        return problem
+    if context_mark is not None:
+        context += f" that starts at line {2 + context_mark.line}"
+    return f"{problem} ({context})"
 
 
 def _error(path: str, line: int, message: str, fix: str) -> NoteError:
@@ -266,13 +294,18 @@ class _Checker:
             )
 
         timeout = None
-        memory_limit: int | Literal["unlimited"] | None = None
+        sizes: dict[str, int | Literal["unlimited"] | None] = {}
         try:
             if "timeout" in value:
                 timeout = parse_timeout(value["timeout"], key="execute.timeout")
-            if "memory_limit" in value:
-                limit = parse_memory_limit(value["memory_limit"], key="execute.memory_limit")
-                memory_limit = "unlimited" if limit is None else limit
+            for key in ("memory_limit", "output_limit"):
+                if key in value:
+                    size = parse_size(value[key], key=f"execute.{key}")
+                    sizes[key] = "unlimited" if size is None else size
         except OptionsError as exc:
             self.fail("execute", str(exc), "correct the value under 'execute'")
-        return ExecuteOptions(timeout=timeout, memory_limit=memory_limit)
+        return ExecuteOptions(
+            timeout=timeout,
+            memory_limit=sizes.get("memory_limit"),
+            output_limit=sizes.get("output_limit"),
+        )
