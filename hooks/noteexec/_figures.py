@@ -49,8 +49,14 @@ def register_fonts(fonts: Sequence[Path]) -> None:
 
 
 def apply_style() -> None:
-    """Apply the notes' matplotlib style (``notes.mplstyle``) to the global rcParams."""
+    """Apply the notes' matplotlib style (``notes.mplstyle``) to the global rcParams.
+
+    Also turns off the warning about more than 20 open figures: figures still
+    open after a cell are drawn and closed, as by Jupyter's inline backend,
+    so only one cell's figures are ever open. A style file cannot set this.
+    """
     matplotlib.style.use(STYLE_PATH)
+    matplotlib.rcParams["figure.max_open_warning"] = 0
 
 
 def figure_to_svg(figure: Any, *, id_prefix: str) -> str:
