@@ -12,7 +12,8 @@ if the forkserver dies), keeps its end of the connection, and when the note
 process exits sends ``exit`` with the status on that connection. It is also
 the subreaper of everything the notes start. It stops when its stdin reaches
 end of file (the runner closed it or died) or on SIGTERM, and then kills the
-process groups of the notes still running.
+process groups of the notes still running and every process the notes left
+behind in other groups.
 """
 
 from __future__ import annotations
@@ -183,7 +184,42 @@ class _Server:
             conn = self.children.pop(pid, None)
             if conn is not None:
                 conn.close()
+        self.kill_orphans()
         self.listener.close()
+
+    def kill_orphans(self) -> None:
+        """Kill and reap the processes that notes left behind in another process group.
+
+        As subreaper, the forkserver inherits them when their parent exits
+        (e.g. a daemon started with ``start_new_session=True``). Killing one
+        may orphan its own children, so repeat until none is left.
+        """
+        for _ in range(100):
+            orphans = _children_of(os.getpid())
+            if not orphans:
+                return
+            for pid in orphans:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            for pid in orphans:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, 0)
+
+
+def _children_of(parent: int) -> list[int]:
+    """Return the ids of the processes whose parent is `parent`, from /proc (Linux)."""
+    children = []
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rpartition(b")")[2].split()
+        except OSError:
+            continue  # the process exited meanwhile
+        if int(fields[1]) == parent:
+            children.append(int(entry))
+    return children
 
 
 def _ignore_signal(signum: int, frame: FrameType | None) -> None:
