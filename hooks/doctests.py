@@ -49,6 +49,8 @@ if TYPE_CHECKING:
 
 log = get_plugin_logger("actnotes.doctests")
 
+INTERRUPTED_STATUS = 130
+"""Exit status after Ctrl-C: 128 + SIGINT, what a shell reports for an interrupted command."""
 PANEL_TITLE = "本页文档字符串中的示例没有通过构建检查"
 _MKDOCSTRINGS_IDENTIFIER = re.compile(r"^:::[ \t]+([\w.]+)", re.MULTILINE)
 
@@ -89,6 +91,10 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
             results = runner.run_examples(sources)
     except (OptionsError, ForkserverError) as exc:
         raise PluginError(f"cannot run the docstring examples\n{exc}") from exc
+    except KeyboardInterrupt:
+        # MkDocs would exit with status 1 ("Aborted!"); a shell reports SIGINT as 130.
+        log.error("Interrupted while the examples ran; their processes are stopped, nothing cached")
+        raise SystemExit(INTERRUPTED_STATUS) from None
     log.info(
         "Ran the docstring examples of %d of %d modules in %.1f s (%d unchanged, from the cache)",
         len(runner.executed),

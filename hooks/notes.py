@@ -22,6 +22,11 @@ MkDocs events:
 - ``on_env`` raises after all pages are rendered when a note failed, so that one
   ``mkdocs build`` reports every failing note, with or without ``--strict``.
 
+Ctrl-C while notes run kills their processes, caches nothing and ends MkDocs with exit
+status 130, as a shell reports a command stopped by SIGINT. MkDocs 1.6.1 itself would
+turn the KeyboardInterrupt into click's "Aborted!" and exit status 1, and does not pass
+it to ``on_build_error``.
+
 Under ``mkdocs serve`` the hook never raises for a failing note; it logs the error and
 the page shows it. NOTE: ``mkdocs serve --strict`` still aborts such a rebuild, because
 MkDocs counts the logged error, and keeps serving the previous site.
@@ -29,6 +34,7 @@ MkDocs counts the logged error, and keeps serving the previous site.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -57,6 +63,8 @@ log = get_plugin_logger("actnotes.notes")
 
 NOTES_DIR = "notebooks"
 DOCS_PREFIX = "docs"
+INTERRUPTED_STATUS = 130
+"""Exit status after Ctrl-C: 128 + SIGINT, what a shell reports for an interrupted command."""
 ASSET_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"})
 """Files next to the notes that are published, so that notes can show images."""
 
@@ -100,12 +108,16 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         return new_files
 
     started = time.monotonic()
+    options = dataclasses.replace(_State.options, writable=_site_dir_inside(root, config))
     try:
-        cache = open_cache(root, _State.options, logger=log)
-        with NoteRunner(root=root, options=_State.options, cache=cache, logger=log) as runner:
+        cache = open_cache(root, options, logger=log)
+        with NoteRunner(root=root, options=options, cache=cache, logger=log) as runner:
             results = runner.run_notes(pages)
     except (OptionsError, ForkserverError) as exc:
         raise PluginError(f"cannot execute the notes\n{exc}") from exc
+    except KeyboardInterrupt:
+        log.error("Interrupted while the notes ran; their processes are stopped, nothing cached")
+        raise SystemExit(INTERRUPTED_STATUS) from None
     log.info(
         "Ran %d of %d notes in %.1f s (%d unchanged, from the cache)",
         len(runner.executed),
@@ -116,6 +128,8 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 
     for result in results.values():
         _State.results[result.path] = result
+        for notice in result.notices:
+            log.warning("%s", notice)
         if result.errors:
             _report(result.path, list(result.errors))
     return new_files
@@ -151,6 +165,12 @@ def on_env(env: Environment, config: MkDocsConfig, files: Files) -> None:
 
 def _root(config: MkDocsConfig) -> Path:
     return Path(config.config_file_path).resolve().parent
+
+
+def _site_dir_inside(root: Path, config: MkDocsConfig) -> tuple[Path, ...]:
+    """Return the site folder if it is inside `root`, for the folders notes may write to."""
+    site_dir = Path(config.site_dir).resolve()
+    return (site_dir,) if site_dir.is_relative_to(root) else ()
 
 
 def _report(path: str, errors: list[NoteError]) -> None:

@@ -474,7 +474,8 @@ def start_and_interrupt(root: Path, path: Path, pid_file: Path) -> None:
 
 
 def test_interrupt_kills_running_note(root: Path) -> None:
-    pid_file = root / "interrupted.pid"
+    # Outside the root: notes must not write into the repository.
+    pid_file = root.parent / f"{root.name}-interrupted.pid"
     code = (
         "import os, time\n"
         f"with open({str(pid_file)!r}, 'w') as f:\n"
@@ -493,7 +494,7 @@ def test_interrupt_kills_running_note(root: Path) -> None:
 
 
 def test_interrupt_during_run_notes(root: Path) -> None:
-    pid_file = root / "interrupted_many.pid"
+    pid_file = root.parent / f"{root.name}-interrupted_many.pid"
     code = (
         "import os, time\n"
         f"with open({str(pid_file)!r}, 'w') as f:\n"

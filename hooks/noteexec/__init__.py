@@ -17,9 +17,9 @@ Process model
     `NoteRunner` starts a forkserver (``python -P -m noteexec._forkserver``)
     with a clean environment: PYTHONHASHSEED=0, one BLAS/OpenMP thread,
     MPLBACKEND=agg, LC_ALL=C.UTF-8, TZ=UTC, set before numpy is imported. The
-    forkserver is single-threaded, imports numpy, matplotlib and IPython once and
-    never imports actlib. Each note runs in a fresh process forked from it, one
-    Unix-socket connection per note, so notes run in parallel (``jobs``) and
+    forkserver is single-threaded, imports numpy, matplotlib and IPython once
+    and never imports actlib. Each note runs in a fresh process forked from it,
+    one Unix-socket connection per note, so notes run in parallel (``jobs``) and
     nothing leaks from one note to the next (print options, rcParams,
     monkeypatches, ``sys.modules``). The forkserver starts when the first
     process is needed: a run served entirely from the cache starts none. A
@@ -27,43 +27,52 @@ Process model
     global generator with ``seed``, sets RLIMIT_AS (``memory_limit``, 4 GiB
     unless the note's ``execute.memory_limit`` sets another), works in the
     note's folder (so data next to the note opens as in Jupyter) and runs the
-    cells. A generator from ``np.random.default_rng()`` without a seed is not
-    reproducible: pass one. A cell past its timeout gets an exception at its
-    current line (SIGALRM); if it does not return within ``deadline_grace``
-    seconds (a loop in C code), the runner has faulthandler dump its stack and
-    kills its process group. A process that dies (``os._exit``, a segfault)
-    is reported with the cell it was running. The calling process is never
-    forked.
+    cells. An audit hook blocks every change that Python code in the process
+    makes to files inside the root, outside ``.cache/``, the ``writable``
+    folders (the site folder) and ``__pycache__`` folders; subprocesses and C
+    code that open files themselves are not covered. A generator from
+    ``np.random.default_rng()`` without a seed is not reproducible: pass one. A
+    cell past its timeout gets an exception at its current line (SIGALRM); if it
+    does not return within ``deadline_grace`` seconds (a loop in C code), the
+    runner has faulthandler dump its stack and kills its process group. A
+    process that dies (``os._exit``, a segfault) is reported with the cell it
+    was running. The calling process is never forked.
 
 Jupyter semantics
     Cells run in order in one IPython `InteractiveShell` per note: the last
     expression is displayed unless the line ends with ``;``, ``display()``,
     ``_repr_markdown_``/``_repr_latex_``/``_repr_svg_``/``_repr_html_`` and
     magics work as in JupyterLab, stdout and stderr (also output of C code and
-    subprocesses) are captured, plain text is HTML-escaped on the page.
+    subprocesses) are captured, plain text is HTML-escaped on the page. A
+    cell's text output (streams and plain-text results) stops at
+    ``output_limit`` bytes, 128 KiB unless the cell or the note sets another:
+    the page shows a notice where it was cut, and `NoteResult.notices` says so.
 
 Fences and cell options
     Every fence names a language; ``python`` fences are code cells, ``pycon``
     fences are examples (below), others are shown and never run. Options are
-    jupytext cell metadata on the fence:
-    ```` ```python tags=["hide-input"] alt="Sigmoid 曲线" raises="ValueError"
-    warns="RuntimeWarning" timeout=120 ````; see `CellOptions`. The repository's
+    jupytext cell metadata on the fence: ```` ```python tags=["hide-input"]
+    alt="Sigmoid 曲线" raises="ValueError" warns="RuntimeWarning" timeout=120
+    output_limit="1 MiB" ````; see `CellOptions`. The repository's
     ``jupytext.toml`` keeps these keys when Jupyter saves a note.
 
 Front matter
-    ``title`` (required), ``date``, ``categories``, ``tags``, ``description`` and
-    ``execute: {timeout: SECONDS, memory_limit: "8 GiB"}``; Hexo's keys and
-    ``jupyter`` are ignored; anything else is an error.
+    ``title`` (required), ``date``, ``categories``, ``tags``, ``description``
+    and ``execute: {timeout: SECONDS, memory_limit: "8 GiB",
+    output_limit: "1 MiB"}``; Hexo's keys and ``jupyter`` are ignored; anything
+    else is an error.
 
 Failures
     An exception, a timeout, a dead process, an undeclared warning (warnings are
-    recorded with the "always" filter, and log records of level WARNING that
-    no handler takes count as `LoggedWarning`), a declared exception or warning
+    recorded with the "always" filter, and log records of level WARNING that no
+    handler takes count as `LoggedWarning`), a declared exception or warning
     that did not occur, a figure without alt text, a memory address in text
-    output, invalid front matter or a bad fence: each is a `NoteError` with the
-    note's path, the line in the ``.md`` file, the cell, the traceback with note
-    frames written as ``notebooks/x.md:LINE`` and a fix. Third-party warnings may be allowed by
-    `AllowedWarning` entries, each with its reason.
+    output, a blocked write into the repository, a file that is not UTF-8 (the
+    byte offset is given; a byte order mark and CRLF line ends are accepted),
+    invalid front matter or a bad fence: each is a `NoteError` with the note's
+    path, the line in the ``.md`` file, the cell, the traceback with note frames
+    written as ``notebooks/x.md:LINE`` and a fix. Third-party warnings may be
+    allowed by `AllowedWarning` entries, each with its reason.
 
 Examples
     A ```` ```pycon ```` fence holds ``>>>`` examples, as a reader would type

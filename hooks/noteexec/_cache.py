@@ -7,8 +7,8 @@ only when all of these are unchanged:
 - the text of the note or module;
 - the engine's source (every file of the ``noteexec`` package);
 - Python (implementation and ``sys.version``);
-- the settings that shape results (timeout, memory limit, seed, allowed
-  warnings, font paths) and the content of the font files;
+- the settings that shape results (timeout, memory and output limits, seed,
+  allowed warnings, font paths) and the content of the font files;
 - every repository file the run read (``actlib/*.py``, a module or a data file
   next to the note), by SHA-256, as the note process recorded it while reading
   (see `noteexec._tracking`);
@@ -342,6 +342,7 @@ def result_settings(options: ExecutionOptions, root: Path) -> dict[str, Any]:
     return {
         "timeout": options.timeout,
         "memory_limit": options.memory_limit,
+        "output_limit": options.output_limit,
         "seed": options.seed,
         "allowed_warnings": [warning.to_dict() for warning in options.allowed_warnings],
         "fonts": [display_path(font, root) for font in options.fonts],

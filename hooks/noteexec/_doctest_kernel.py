@@ -19,6 +19,7 @@ import traceback
 from types import TracebackType
 from typing import Any
 
+from noteexec._guard import WriteGuard
 from noteexec._process import CellTimeout, prepare_process
 from noteexec._protocol import Message, send_message
 from noteexec._tracking import DependencyTracker
@@ -95,6 +96,8 @@ def run_examples(conn: socket.socket, request: Message) -> None:
     send_message(conn, {"event": "started", "pid": os.getpid()})
     prepare_process(request)
     root = os.path.join(str(request["root"]), "")
+    # A blocked write raises in the example, so it fails as an unexpected exception.
+    WriteGuard.start(request["root"], request["writable"], None)
     tracker = DependencyTracker.start(request["root"])
     test = doctest.DocTestParser().get_doctest(
         request["text"],
@@ -125,4 +128,3 @@ def run_examples(conn: socket.socket, request: Message) -> None:
     }
     send_message(conn, {"event": "cell-done", "record": record})
     send_message(conn, {"event": "done", "dependencies": tracker.report()})
-

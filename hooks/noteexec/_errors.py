@@ -23,6 +23,8 @@ class ErrorKind(enum.StrEnum):
     NONDETERMINISTIC_OUTPUT = "nondeterministic-output"
     MATH = "math"
     EXAMPLE = "example"
+    REPOSITORY_WRITE = "repository-write"
+    ENCODING = "encoding"
 
 
 @dataclass(frozen=True)

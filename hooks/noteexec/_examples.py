@@ -125,9 +125,7 @@ def fence_block(path: str, fence_line: int, content: str) -> ExampleBlock | Note
     return _block(path, line, f"{path}:{line}", label, content, line)
 
 
-def module_blocks(
-    path: str, text: str, *, name: str
-) -> tuple[list[ExampleBlock], list[NoteError]]:
+def module_blocks(path: str, text: str, *, name: str) -> tuple[list[ExampleBlock], list[NoteError]]:
     """Return the examples in the docstrings of the source `text` of module `name`.
 
     Docstrings of the module, its classes and functions, and the members of
@@ -264,4 +262,3 @@ def _docstrings(node: _Documented, name: str) -> Iterator[tuple[str, ast.Constan
     for child in node.body:
         if isinstance(child, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
             yield from _docstrings(child, f"{name}.{child.name}")
-

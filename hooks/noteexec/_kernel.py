@@ -12,6 +12,7 @@ point at the note itself.
 from __future__ import annotations
 
 import ast
+import codecs
 import io
 import json
 import logging
@@ -32,6 +33,8 @@ from traitlets import Type
 from traitlets.config import Config
 
 from noteexec._errors import LoggedWarning
+from noteexec._guard import RepositoryWriteError, WriteGuard
+from noteexec._hints import import_fix
 from noteexec._process import CapturedFds, CellTimeout, prepare_process
 from noteexec._protocol import Message, class_names, matches_declared, send_message
 from noteexec._tracking import DependencyTracker
@@ -40,23 +43,83 @@ _IPYTHON_EXIT_HINT = "To exit: use 'exit', 'quit', or Ctrl-D."
 
 
 class _Recorder:
-    """Collect a cell's outputs in order, in nbformat's shape."""
+    """Collect a cell's outputs in order, in nbformat's shape, up to the cell's output limit.
 
-    def __init__(self) -> None:
+    Text (streams and results shown as plain text) counts against `limit`
+    bytes of UTF-8. The text past the limit is dropped, but counted, and a
+    ``truncated`` output marks the place of the cut. Figures and other rich
+    outputs are kept whole. While the cell runs, a stream's text is a list of
+    chunks, because appending to one string would copy it on every write.
+    """
+
+    def __init__(self, limit: int | None = None) -> None:
         self.outputs: list[dict[str, Any]] = []
+        self.limit = limit
+        self.kept = 0
+        self.dropped = 0
+        self.marker: dict[str, Any] | None = None
+        self.marker_placed = False
 
     def stream(self, name: str, text: str) -> None:
-        if not text:
-            return
-        last = self.outputs[-1] if self.outputs else None
-        if last is not None and last["output_type"] == "stream" and last["name"] == name:
-            last["text"] += text
-        else:
-            self.outputs.append({"output_type": "stream", "name": name, "text": text})
+        text = self.take(text)
+        if text:
+            last = self.outputs[-1] if self.outputs else None
+            if last is not None and last["output_type"] == "stream" and last["name"] == name:
+                last["text"].append(text)
+            else:
+                self.outputs.append({"output_type": "stream", "name": name, "text": [text]})
+        self.place_marker()
 
     def rich(self, output_type: str, data: dict[str, Any], metadata: dict[str, Any]) -> None:
         text_data = {key: value for key, value in data.items() if isinstance(value, str)}
-        self.outputs.append({"output_type": output_type, "data": text_data, "metadata": metadata})
+        if set(text_data) == {"text/plain"}:
+            text_data["text/plain"] = self.take(text_data["text/plain"])
+        if any(text_data.values()):
+            output = {"output_type": output_type, "data": text_data, "metadata": metadata}
+            self.outputs.append(output)
+        self.place_marker()
+
+    def count_dropped(self, size: int) -> None:
+        """Count `size` bytes of text that were not read because the limit was reached."""
+        self.dropped += size
+
+    def take(self, text: str) -> str:
+        """Return the part of `text` that fits under the limit; count the rest as dropped."""
+        if not text or self.limit is None:
+            return text
+        encoded = text.encode("utf-8", "replace")
+        room = self.limit - self.kept
+        if len(encoded) <= room:
+            self.kept += len(encoded)
+            return text
+        kept = encoded[:room].decode("utf-8", "ignore")
+        kept_size = len(kept.encode("utf-8"))
+        self.kept += kept_size
+        self.dropped += len(encoded) - kept_size
+        if self.marker is None:
+            self.marker = {"output_type": "truncated", "limit": self.limit}
+        return kept
+
+    def place_marker(self) -> None:
+        """Put the truncation marker after the last text kept, once."""
+        if self.marker is not None and not self.marker_placed:
+            self.marker_placed = True
+            self.outputs.append(self.marker)
+
+    def clear(self) -> None:
+        """Drop the outputs so far, as ``clear_output()`` does in Jupyter."""
+        self.outputs.clear()
+        self.marker_placed = False
+
+    def finish(self) -> list[dict[str, Any]]:
+        """Return the outputs with streams joined and the size of the dropped text recorded."""
+        for output in self.outputs:
+            if output["output_type"] == "stream" and isinstance(output["text"], list):
+                output["text"] = "".join(output["text"])
+        if self.marker is not None:
+            self.marker["shown"] = self.kept
+            self.marker["dropped"] = self.dropped
+        return self.outputs
 
 
 class _StreamCapture(io.TextIOBase):
@@ -88,7 +151,7 @@ class _Publisher(DisplayPublisher):
         _shell(self).recorder.rich("display_data", data, metadata or {})
 
     def clear_output(self, wait: bool = False) -> None:
-        _shell(self).recorder.outputs.clear()
+        _shell(self).recorder.clear()
 
 
 class _DisplayHook(DisplayHook):
@@ -177,12 +240,18 @@ class _Kernel:
         self.request = request
         self.note_path = str(request["path"])
         self.shown_path = str(request["display_path"])
+        self.root = os.path.join(str(request["root"]), "")
         self.cells: list[dict[str, Any]] = request["cells"]
         self.captured_fds: CapturedFds = {}
+        self.decoders = {
+            name: codecs.getincrementaldecoder("utf-8")("replace") for name in ("stdout", "stderr")
+        }
 
     def run(self) -> None:
         send_message(self.conn, {"event": "started", "pid": os.getpid()})
         self.captured_fds = prepare_process(self.request)
+        request = self.request
+        self.guard = WriteGuard.start(request["root"], request["writable"], self.note_path)
         tracker = DependencyTracker.start(self.request["root"])
         shell = self.start_shell()
         for cell in self.cells:
@@ -214,7 +283,7 @@ class _Kernel:
         return shell
 
     def run_cell(self, shell: NoteShell, cell: dict[str, Any]) -> dict[str, Any]:
-        shell.recorder = _Recorder()
+        shell.recorder = _Recorder(cell["output_limit"])
         shell.reported = []
         sys.stdout = _StreamCapture(shell.recorder, "stdout")
         sys.stderr = _StreamCapture(shell.recorder, "stderr")
@@ -255,19 +324,27 @@ class _Kernel:
         )
         return {
             "number": cell["number"],
-            "outputs": shell.recorder.outputs,
+            "outputs": shell.recorder.finish(),
             "errors": details,
             "warnings": recorded,
+            "blocked_writes": self.guard.take_blocked(),
             "stop": stop,
         }
 
     def collect_fd_output(self, shell: NoteShell) -> None:
-        """Append output written straight to file descriptors 1 and 2 (C code, subprocesses)."""
+        """Append output written straight to file descriptors 1 and 2 (C code, subprocesses).
+
+        Once the cell's text reached its limit, the rest of a capture file is
+        counted, not read.
+        """
+        recorder = shell.recorder
         for name, (reader, _) in self.captured_fds.items():
-            chunks = []
-            while chunk := os.read(reader, 1 << 16):
-                chunks.append(chunk)
-            shell.recorder.stream(name, b"".join(chunks).decode("utf-8", "replace"))
+            decoder = self.decoders[name]
+            while recorder.marker is None and (chunk := os.read(reader, 1 << 16)):
+                recorder.stream(name, decoder.decode(chunk))
+            position = os.lseek(reader, 0, os.SEEK_CUR)
+            end = os.lseek(reader, 0, os.SEEK_END)
+            recorder.count_dropped(end - position)
 
     def describe_error(self, error: BaseException, cell: dict[str, Any]) -> dict[str, Any]:
         exception = traceback.TracebackException.from_exception(error)
@@ -290,11 +367,13 @@ class _Kernel:
         return {
             "type": cls.__qualname__,
             "mro": class_names(cls),
-            "message": str(error),
+            "message": self.shorten_paths(str(error)),
             "exception_only": self.shorten_paths("".join(exception.format_exception_only())),
             "traceback": self.format_traceback(exception),
             "line": line,
             "timeout": isinstance(error, CellTimeout),
+            "blocked_write": isinstance(error, RepositoryWriteError),
+            "fix": import_fix(error, self.root),
         }
 
     def format_traceback(self, exception: traceback.TracebackException) -> str:
@@ -327,7 +406,8 @@ class _Kernel:
         return text
 
     def shorten_paths(self, text: str) -> str:
-        return text.replace(self.note_path, self.shown_path)
+        """Write the note and other files inside the root by their path relative to the root."""
+        return text.replace(self.note_path, self.shown_path).replace(self.root, "")
 
 
 def _warning_recorder(shell: NoteShell, recorded: list[dict[str, Any]]) -> Any:

@@ -17,6 +17,13 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_MEMORY_LIMIT = 4 * 1024**3
 """Address-space limit (RLIMIT_AS) of a note's process in bytes: 4 GiB."""
 
+DEFAULT_OUTPUT_LIMIT = 128 * 1024
+"""Bytes of text output (UTF-8) a cell shows on the page before the rest is cut: 128 KiB.
+
+About 1600 lines of 80 characters: far more than a reader scrolls through, and
+small next to the figures of a page.
+"""
+
 _SIZE_UNITS = {"KiB": 1024, "MiB": 1024**2, "GiB": 1024**3}
 _SIZE_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(KiB|MiB|GiB)\s*$")
 
@@ -72,6 +79,14 @@ class ExecutionOptions:
         Third-party warnings that do not fail a note.
     memory_limit
         Default address-space limit of a note's process in bytes; None for no limit.
+    output_limit
+        Default number of bytes of text (stdout, stderr and plain-text results,
+        UTF-8) a cell shows on the page; the rest is cut and replaced by a
+        notice. None for no limit. A note's ``execute.output_limit`` and a
+        cell's ``output_limit=`` option override it.
+    writable
+        Folders inside the root that notes may write to, besides ``.cache/``
+        and ``__pycache__`` folders, e.g. the site folder.
     seed
         Seed of ``random`` and of NumPy's global generator in every note.
     deadline_grace
@@ -91,6 +106,8 @@ class ExecutionOptions:
     fonts: tuple[Path, ...] = ()
     allowed_warnings: tuple[AllowedWarning, ...] = ()
     memory_limit: int | None = DEFAULT_MEMORY_LIMIT
+    output_limit: int | None = DEFAULT_OUTPUT_LIMIT
+    writable: tuple[Path, ...] = ()
     seed: int = 0
     deadline_grace: float = 5.0
     cache: bool = True
@@ -118,6 +135,7 @@ class ExecutionOptions:
             "fonts",
             "allowed_warnings",
             "memory_limit",
+            "output_limit",
             "cache",
             "doctests",
         }
@@ -137,7 +155,9 @@ class ExecutionOptions:
         if "allowed_warnings" in data:
             kwargs["allowed_warnings"] = _parse_allowed_warnings(data["allowed_warnings"])
         if "memory_limit" in data:
-            kwargs["memory_limit"] = parse_memory_limit(data["memory_limit"], key="memory_limit")
+            kwargs["memory_limit"] = parse_size(data["memory_limit"], key="memory_limit")
+        if "output_limit" in data:
+            kwargs["output_limit"] = parse_size(data["output_limit"], key="output_limit")
         if "cache" in data:
             kwargs["cache"] = _parse_cache(data["cache"])
         if "doctests" in data:
@@ -152,8 +172,8 @@ def parse_timeout(value: object, *, key: str) -> float:
     return float(value)
 
 
-def parse_memory_limit(value: object, *, key: str) -> int | None:
-    """Return a size in bytes from ``"512 MiB"``/``"4 GiB"``, or None for ``"unlimited"``."""
+def parse_size(value: object, *, key: str) -> int | None:
+    """Return a size in bytes from ``"512 KiB"``/``"4 GiB"``, or None for ``"unlimited"``."""
     if value == "unlimited":
         return None
     match = _SIZE_PATTERN.match(value) if isinstance(value, str) else None
@@ -165,6 +185,15 @@ def parse_memory_limit(value: object, *, key: str) -> int | None:
     if size <= 0:
         raise OptionsError(f"{key}: expected a positive size, got {value!r}")
     return size
+
+
+def format_size(size: int) -> str:
+    """Return `size` in bytes as the options write it: ``"128 KiB"``, ``"9.5 MiB"``, ``"12 B"``."""
+    for unit in ("GiB", "MiB", "KiB"):
+        scale = _SIZE_UNITS[unit]
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} B"
 
 
 def _parse_jobs(value: object) -> int:

@@ -11,21 +11,23 @@ whether they run.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import jupytext
 from jupytext import languages as jupytext_languages
 
-from noteexec._errors import ErrorKind, NoteError
+from noteexec._errors import ErrorKind, NoteError, OptionsError
 from noteexec._examples import EXAMPLE_LANGUAGE, ExampleBlock, fence_block
 from noteexec._frontmatter import FrontMatter, read_front_matter
 from noteexec._math import Formula, normalise_display_math, scan_formulas
+from noteexec._options import parse_size
 
-CELL_OPTION_KEYS = ("tags", "alt", "raises", "warns", "timeout")
+CELL_OPTION_KEYS = ("tags", "alt", "raises", "warns", "timeout", "output_limit")
 CELL_TAGS = ("hide-input", "hide-output")
 # Keys jupytext itself adds to record the text layout (jupytext 1.19, cell_metadata.py).
 _JUPYTEXT_LAYOUT_KEYS = (
@@ -80,6 +82,9 @@ class CellOptions:
         ``warns=``: warning categories the cell is expected to emit.
     timeout
         ``timeout=``: seconds the cell may run, overriding the note's timeout.
+    output_limit
+        ``output_limit=``: bytes of text output the page shows (``"1 MiB"``),
+        ``"unlimited"``, or None for the note's limit.
     """
 
     hide_input: bool = False
@@ -88,6 +93,7 @@ class CellOptions:
     raises: tuple[str, ...] = ()
     warns: tuple[str, ...] = ()
     timeout: float | None = None
+    output_limit: int | Literal["unlimited"] | None = None
 
 
 @dataclass(frozen=True)
@@ -177,16 +183,48 @@ def display_path(path: Path, root: Path) -> str:
         return path.resolve().as_posix()
 
 
+def read_source(path: Path, shown: str) -> str | NoteError:
+    """Return the text of a UTF-8 file as Python reads it, or the error when it is not UTF-8.
+
+    A byte order mark is dropped and line ends (CRLF, CR) become ``\\n``, so
+    such a file reads exactly like the clean one. `shown` is the path used in
+    the error. Raises OSError when the file cannot be read.
+    """
+    data = path.read_bytes()
+    start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    try:
+        text = data[start:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        offset = start + exc.start
+        line = data.count(b"\n", 0, offset) + 1
+        column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+        return NoteError(
+            shown,
+            line,
+            None,
+            ErrorKind.ENCODING,
+            f"the file is not valid UTF-8: byte 0x{data[offset]:02x} at byte offset {offset} "
+            f"(line {line}, byte {column} of the line): {exc.reason}",
+            "",
+            "save the file as UTF-8 (in VS Code: 'Save with Encoding' → UTF-8; or "
+            "`iconv -f GB18030 -t UTF-8` when it was saved as GBK/GB18030), then build again",
+        )
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def parse_note(path: Path, *, root: Path, text: str | None = None) -> Note:
     """Parse the note at `path` (or `text` given for it) into a `Note`.
 
-    Problems in the note are returned in `Note.errors`; only reading the file
-    can raise (OSError, UnicodeDecodeError).
+    Problems in the note, a file that is not UTF-8 included, are returned in
+    `Note.errors`; only reading the file can raise (OSError).
     """
     abs_path = path.resolve()
     shown_path = display_path(abs_path, root)
     if text is None:
-        text = abs_path.read_text(encoding="utf-8")
+        source = read_source(abs_path, shown_path)
+        if isinstance(source, NoteError):
+            return unreadable_note(abs_path, shown_path, source)
+        text = source
     lines = text.splitlines()
 
     header = read_front_matter([line + "\n" for line in lines], shown_path)
@@ -218,6 +256,21 @@ def parse_note(path: Path, *, root: Path, text: str | None = None) -> Note:
         formulas=tuple(scan_formulas(lines, code_lines)),
         examples=tuple(examples),
         errors=tuple(sorted(errors, key=lambda error: error.line or 0)),
+    )
+
+
+def unreadable_note(abs_path: Path, shown_path: str, error: NoteError) -> Note:
+    """Return the `Note` of a file that could not be read as text: no content, one error."""
+    return Note(
+        path=shown_path,
+        abs_path=abs_path,
+        front_matter=None,
+        body_start=0,
+        lines=(),
+        cells=(),
+        formulas=(),
+        examples=(),
+        errors=(error,),
     )
 
 
@@ -427,6 +480,14 @@ def _cell_options(
     ):
         errors.append(f"timeout must be a positive number of seconds, got {timeout!r}")
         timeout = None
+    output_limit: int | Literal["unlimited"] | None = None
+    if "output_limit" in metadata:
+        try:
+            size = parse_size(metadata["output_limit"], key="output_limit")
+        except OptionsError as exc:
+            errors.append(str(exc))
+        else:
+            output_limit = "unlimited" if size is None else size
 
     options = CellOptions(
         hide_input="hide-input" in tags,
@@ -435,6 +496,7 @@ def _cell_options(
         raises=raises,
         warns=warns,
         timeout=float(timeout) if timeout is not None else None,
+        output_limit=output_limit,
     )
     note_errors = [
         NoteError(
@@ -445,7 +507,8 @@ def _cell_options(
             f"invalid cell option: {message}",
             "",
             'write options on the fence as jupytext metadata, e.g. ```python tags=["hide-input"] '
-            'alt="曲线" raises="ValueError" warns="RuntimeWarning" timeout=120',
+            'alt="曲线" raises="ValueError" warns="RuntimeWarning" timeout=120 '
+            'output_limit="1 MiB"',
         )
         for message in errors
     ]

@@ -5,7 +5,8 @@ LaTeX, SVG, PNG/JPEG, plain text). Markdown and LaTeX go into the page as
 Markdown (trusted author content, as in Jupyter); HTML and SVG as raw HTML;
 plain text and streams HTML-escaped inside ``<pre><code>``. Every output sits
 in a ``<div class="notes-output notes-KIND">`` for the site's CSS, with KIND one
-of stdout, stderr, result, html, figure, svg, image, warning, error.
+of stdout, stderr, result, html, figure, svg, image, warning, error, and
+``truncated`` for the notice where a cell's text output was cut at its limit.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import yaml
 from noteexec._errors import NoteError
 from noteexec._figures import FIGURE_CLASS, add_alt_text
 from noteexec._math import normalise_display_math
+from noteexec._options import format_size
 from noteexec._parse import CodeCell, Note
 
 MIME_ORDER = (
@@ -105,6 +107,8 @@ def _render_cell(cell: CodeCell, record: Record | None, show_warning: WarningFil
                 parts.append(_pre("warning", f"{warning['category']}: {warning['message']}\n"))
         elif kind == "error":
             parts.append(_render_error(cell, output))
+        elif kind == "truncated":
+            parts.append(_render_truncated(output))
         elif _is_figure(output):
             alt = cell.options.alt[figures] if figures < len(cell.options.alt) else None
             figures += 1
@@ -122,6 +126,16 @@ def _render_error(cell: CodeCell, output: Mapping[str, Any]) -> str:
     if not output["timeout"] and matches_declared(output["mro"], cell.options.raises):
         return _pre("error", output["exception_only"])
     return _pre("error", output["traceback"])
+
+
+def _render_truncated(output: Mapping[str, Any]) -> str:
+    shown, total = format_size(output["shown"]), format_size(output["shown"] + output["dropped"])
+    return (
+        '<div class="notes-output notes-truncated"><p>'
+        f"输出过长，已截断：这个单元共输出 {total} 文本，页面只显示前 {shown}。"
+        '要显示更多，在代码块上设置 <code>output_limit="1 MiB"</code>，'
+        "或在前置元数据中设置 <code>execute.output_limit</code>。</p></div>\n\n"
+    )
 
 
 def _render_rich(data: Mapping[str, str]) -> str:

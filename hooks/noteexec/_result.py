@@ -16,7 +16,7 @@ from typing import Any
 from noteexec._errors import ErrorKind, NoteError
 from noteexec._frontmatter import FrontMatter
 from noteexec._math import Formula
-from noteexec._options import AllowedWarning
+from noteexec._options import AllowedWarning, format_size
 from noteexec._parse import CodeCell, Note
 from noteexec._protocol import matches_declared
 from noteexec._render import figure_count, render_markdown
@@ -42,6 +42,10 @@ class NoteResult:
         Validated front matter, or None when it is invalid.
     formulas
         Every formula in the note's prose, for the check of the rendered page.
+    notices
+        What the author should know but that does not fail the build, e.g.
+        ``notebooks/x.md:12: cell 3 printed 9.5 MiB of text; the page shows
+        the first 128 KiB``.
     """
 
     path: str
@@ -49,6 +53,7 @@ class NoteResult:
     errors: tuple[NoteError, ...]
     front_matter: FrontMatter | None
     formulas: tuple[Formula, ...]
+    notices: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -63,6 +68,7 @@ class NoteResult:
             "errors": [error.to_dict() for error in self.errors],
             "front_matter": self.front_matter.to_dict() if self.front_matter else None,
             "formulas": [[f.line, f.tex, f.display] for f in self.formulas],
+            "notices": list(self.notices),
         }
         return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
@@ -77,6 +83,7 @@ class NoteResult:
             errors=tuple(NoteError.from_dict(item) for item in data["errors"]),
             front_matter=FrontMatter.from_dict(front_matter) if front_matter else None,
             formulas=tuple(Formula(line, tex, display) for line, tex, display in data["formulas"]),
+            notices=tuple(data["notices"]),
         )
 
 
@@ -124,16 +131,26 @@ class NoteRun:
 
 
 def build_result(
-    note: Note, run: NoteRun | None, allowed_warnings: Sequence[AllowedWarning]
+    note: Note,
+    run: NoteRun | None,
+    allowed_warnings: Sequence[AllowedWarning],
+    *,
+    memory_limit: int | None = None,
 ) -> NoteResult:
-    """Turn a parsed note and its run (None when it was not run) into a `NoteResult`."""
+    """Turn a parsed note and its run (None when it was not run) into a `NoteResult`.
+
+    `memory_limit` is the address-space limit the note ran under, in bytes
+    (None: no limit), for the messages about running out of memory.
+    """
     records = {int(record["number"]): record for record in run.records} if run else {}
-    checker = _Checker(note, allowed_warnings, run.timeouts if run else {})
+    checker = _Checker(note, allowed_warnings, run.timeouts if run else {}, memory_limit)
     errors = list(note.errors)
+    notices = []
     for cell in note.cells:
         record = records.get(cell.number)
         if record is not None:
             errors.extend(checker.check_cell(cell, record))
+            notices.extend(checker.truncation_notices(cell, record))
     if run is not None:
         errors.extend(checker.check_process(run))
 
@@ -143,6 +160,7 @@ def build_result(
         errors=tuple(errors),
         front_matter=note.front_matter,
         formulas=note.formulas,
+        notices=tuple(notices),
     )
 
 
@@ -154,9 +172,11 @@ class _Checker:
         note: Note,
         allowed_warnings: Sequence[AllowedWarning],
         timeouts: Mapping[int, float],
+        memory_limit: int | None,
     ) -> None:
         self.note = note
         self.timeouts = timeouts
+        self.memory_limit = memory_limit
         self.allowed_warnings = allowed_warnings
         self.cells = {cell.number: cell for cell in note.cells}
 
@@ -188,10 +208,38 @@ class _Checker:
                     "make the cell raise it, or remove raises= from the fence",
                 )
             )
+        found.extend(self.check_writes(cell, record.get("blocked_writes", [])))
         found.extend(self.check_warnings(cell, record["warnings"]))
         found.extend(self.check_figures(cell, record))
         found.extend(self.check_determinism(cell, record))
         return found
+
+    def check_writes(self, cell: CodeCell, blocked: Sequence[Mapping[str, Any]]) -> list[NoteError]:
+        """Report every write into the repository that was blocked, also those the cell caught."""
+        return [
+            self.error(
+                cell,
+                ErrorKind.REPOSITORY_WRITE,
+                f"cell {cell.number} tried to change {write['path']} in the repository "
+                f"({write['operation']}); the change was blocked",
+                "a note must leave the repository as it found it: keep the data in memory, or "
+                "write it to a temporary folder (tempfile.TemporaryDirectory()); inside the "
+                "repository only .cache/, the site folder and __pycache__ folders are writable",
+                line=write["line"],
+            )
+            for write in blocked
+        ]
+
+    def truncation_notices(self, cell: CodeCell, record: Mapping[str, Any]) -> list[str]:
+        """Return a notice for a cell whose text output was cut at its limit."""
+        return [
+            f"{self.note.path}:{cell.line}: cell {cell.number} printed "
+            f"{format_size(output['shown'] + output['dropped'])} of text; the page shows the "
+            f"first {format_size(output['shown'])}. Print less, or raise the limit with "
+            'output_limit="1 MiB" on the fence or execute.output_limit in the front matter.'
+            for output in record["outputs"]
+            if output["output_type"] == "truncated"
+        ]
 
     def check_exception(self, cell: CodeCell, detail: Mapping[str, Any]) -> NoteError | None:
         line = detail["line"] or cell.line
@@ -205,24 +253,45 @@ class _Checker:
                 line=line,
                 traceback=detail["traceback"],
             )
-        if matches_declared(detail["mro"], cell.options.raises):
-            return None
+        if detail.get("blocked_write") or matches_declared(detail["mro"], cell.options.raises):
+            return None  # a blocked write is reported by check_writes
         if cell.options.raises:
             message = (
                 f"cell {cell.number} raised {detail['type']} but declares "
                 f"raises={_names(cell.options.raises)}"
             )
+        elif "builtins.MemoryError" in detail["mro"]:
+            message = (
+                f"cell {cell.number} ran out of memory ({self.memory_text()}): "
+                f"{detail['type']}: {detail['message']}"
+            )
         else:
             message = f"cell {cell.number} raised {detail['type']}: {detail['message']}"
+        if detail.get("fix"):
+            fix = str(detail["fix"])
+        elif "builtins.MemoryError" in detail["mro"]:
+            fix = (
+                "use less memory (smaller or float32 arrays, work in chunks), or raise the "
+                'limit with execute.memory_limit in the front matter, e.g. memory_limit: "8 GiB"'
+            )
+        else:
+            fix = (
+                "fix the code; if the page should show this exception, declare it with "
+                f'raises="{_public_name(detail["mro"])}" on the fence at line {cell.line}'
+            )
         return self.error(
             cell,
             ErrorKind.EXCEPTION,
             message,
-            f"fix the code; if the page should show this exception, declare it with "
-            f'raises="{detail["type"]}" on the fence at line {cell.line}',
+            fix,
             line=line,
             traceback=detail["traceback"],
         )
+
+    def memory_text(self) -> str:
+        if self.memory_limit is None:
+            return "the note runs without a memory limit"
+        return f"the note's memory limit is {format_size(self.memory_limit)}, set as RLIMIT_AS"
 
     def check_warnings(
         self, cell: CodeCell, warnings: Sequence[Mapping[str, Any]]
@@ -359,8 +428,9 @@ class _Checker:
                 cell,
                 ErrorKind.WORKER_DIED,
                 f"the note process {cause} while running {where}",
-                "look for os._exit(), a crash in C code or a memory limit hit in this cell; "
-                "raise the limit with execute.memory_limit in the front matter",
+                "look for os._exit(), a crash in C code or a memory limit hit in this cell "
+                f"({self.memory_text()}); raise the limit with execute.memory_limit in the "
+                "front matter",
                 line=stack_line,
                 traceback=stack,
             )
@@ -412,6 +482,15 @@ class _Checker:
 
 def _cell_at(cells: Sequence[CodeCell], line: int) -> CodeCell | None:
     return next((cell for cell in cells if cell.line < line < cell.end_line), None)
+
+
+def _public_name(mro: Sequence[str]) -> str:
+    """Return the bare name of the first public class in `mro`, e.g. MemoryError for numpy's."""
+    for qualified in mro:
+        name = qualified.rsplit(".", 1)[-1]
+        if not name.startswith("_"):
+            return name
+    return mro[0].rsplit(".", 1)[-1]
 
 
 def _names(names: Sequence[str]) -> str:

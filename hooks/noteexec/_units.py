@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from noteexec._cache import Dependencies, NoteCache
+from noteexec._cache import CACHE_DIR, Dependencies, NoteCache
 from noteexec._errors import ErrorKind, NoteError
 from noteexec._examples import (
     ExampleBlock,
@@ -26,7 +26,14 @@ from noteexec._examples import (
     module_name,
 )
 from noteexec._options import ExecutionOptions
-from noteexec._parse import CodeCell, Note, display_path, parse_note
+from noteexec._parse import (
+    CodeCell,
+    Note,
+    display_path,
+    parse_note,
+    read_source,
+    unreadable_note,
+)
 from noteexec._result import NoteResult, NoteRun, build_result
 
 
@@ -90,7 +97,8 @@ class NoteUnit(Unit):
             return NoteResult.from_json(self.cached)
         assert self.note is not None
         run = self.cell_job.run if self.cell_job is not None else None
-        result = build_result(self.note, run, options.allowed_warnings)
+        limit = memory_limit(self.note, options.memory_limit)
+        result = build_result(self.note, run, options.allowed_warnings, memory_limit=limit)
         example_jobs = self.jobs[1:] if self.cell_job is not None else []
         errors = list(result.errors)
         for block, job in zip(self.blocks, example_jobs, strict=True):
@@ -126,8 +134,12 @@ def plan_note(
     path: Path, *, root: Path, options: ExecutionOptions, cache: NoteCache | None
 ) -> NoteUnit:
     """Return the unit of the note at `path`: its cached result, or the jobs to run."""
-    text = path.read_text(encoding="utf-8")
     shown = display_path(path, root)
+    text = read_source(path, shown)
+    if isinstance(text, NoteError):
+        unit = NoteUnit(kind="note", path=path, shown=shown, text="")
+        unit.note = unreadable_note(path.resolve(), shown, text)
+        return unit
     unit = NoteUnit(kind="note", path=path, shown=shown, text=text)
     unit.cached = cache.lookup(unit.kind, shown, text) if cache is not None else None
     if unit.cached is not None:
@@ -151,8 +163,10 @@ def plan_examples(
     path: Path, *, root: Path, options: ExecutionOptions, cache: NoteCache | None
 ) -> ExampleUnit:
     """Return the unit of the examples of the note or module at `path`."""
-    text = path.read_text(encoding="utf-8")
     shown = display_path(path, root)
+    text = read_source(path, shown)
+    if isinstance(text, NoteError):
+        return ExampleUnit(kind="examples", path=path, shown=shown, text="", errors=(text,))
     unit = ExampleUnit(kind="examples", path=path, shown=shown, text=text)
     unit.cached = cache.lookup(unit.kind, shown, text) if cache is not None else None
     if unit.cached is not None:
@@ -190,6 +204,28 @@ def note_timeout(note: Note, default: float) -> float:
     return default
 
 
+def output_limit(note: Note, cell: CodeCell, default: int | None) -> int | None:
+    """Return a cell's text output limit in bytes: its own option, else the note's, else `default`.
+
+    None means no limit.
+    """
+    limit = cell.options.output_limit
+    if limit is None and note.front_matter is not None:
+        limit = note.front_matter.execute.output_limit
+    if limit == "unlimited":
+        return None
+    return default if limit is None else limit
+
+
+def writable_folders(root: Path, options: ExecutionOptions) -> list[str]:
+    """Return the folders inside `root` that a note process may write to.
+
+    Those are the cache folder and `options.writable`; `__pycache__` folders
+    are always writable (see `noteexec._guard`).
+    """
+    return [str(root / CACHE_DIR), *(str(folder) for folder in options.writable)]
+
+
 def memory_limit(note: Note, default: int | None) -> int | None:
     """Return the note's address-space limit in bytes, or None for no limit."""
     limit = note.front_matter.execute.memory_limit if note.front_matter else None
@@ -208,6 +244,7 @@ def note_request(note: Note, root: Path, options: ExecutionOptions) -> dict[str,
             "source": cell.source,
             "timeout": cell_timeout(note, cell, options.timeout),
             "raises": list(cell.options.raises),
+            "output_limit": output_limit(note, cell, options.output_limit),
         }
         for cell in note.cells
     ]
@@ -222,6 +259,7 @@ def note_request(note: Note, root: Path, options: ExecutionOptions) -> dict[str,
         "cells": cells,
         "seed": options.seed,
         "memory_limit": memory_limit(note, options.memory_limit),
+        "writable": writable_folders(root, options),
         "fonts": [str(font) for font in options.fonts],
         "figure_prefix": f"fig-{digest}",
     }
@@ -255,6 +293,7 @@ def block_job(
         "timeout": timeout,
         "seed": options.seed,
         "memory_limit": address_space,
+        "writable": writable_folders(root, options),
     }
     return Job(request, {1: timeout})
 
