@@ -9,6 +9,7 @@ No kernel raises a floating-point warning for any input, including ±inf and nan
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -44,8 +45,8 @@ Float64Array = npt.NDArray[np.float64]
 # rounded to float64; tests/test_actlib_registry.py recomputes them.
 SELU_ALPHA = 1.6732632423543772
 SELU_SCALE = 1.0507009873554805
-# SELU_SCALE * SELU_ALPHA rounded once from the exact product, so that the negative
-# branch rounds one constant instead of two.
+# λα from the closed form (not the product of the two rounded constants above, which rounds
+# one ULP lower), so that the negative branch rounds one constant instead of two.
 _SELU_SCALE_ALPHA = 1.7580993408473768
 
 # exp(-x) is 0 in float64 beyond this; clipping keeps 2*|x| finite.
@@ -145,18 +146,34 @@ def tanh_grad_low_precision(x: Float64Array, out: Float64Array) -> None:
     np.divide(4.0 * t, np.square(1.0 + t), out=out)
 
 
-def _maximum_tie_takes_second(dtype: type[np.floating[Any]]) -> bool:
-    """Return whether np.maximum returns its second argument when both are zeros."""
-    tie = np.maximum(np.array([-0.0], dtype=dtype), np.array([0.0], dtype=dtype))
+def _tie_takes_second(select: Callable[..., Any], dtype: type[np.floating[Any]]) -> bool:
+    """Return whether `select` (np.maximum or np.minimum) returns its second zero on a tie."""
+    tie = select(np.array([-0.0], dtype=dtype), np.array([0.0], dtype=dtype))
     return not bool(np.signbit(tie[0]))
 
 
-# On a -0/+0 tie np.maximum returns one of its two arguments, and which one depends on
-# the dtype's loop (NumPy 2.4: the first in float16, the second in float32 and float64,
-# for every array length). relu puts +0 where it wins, so relu(-0) is +0 in one pass.
-_MAXIMUM_TIE_TAKES_SECOND = {
-    np.dtype(t): _maximum_tie_takes_second(t) for t in (np.float16, np.float32, np.float64)
+# On a -0/+0 tie np.maximum and np.minimum return one of their two arguments, and which
+# one depends on the dtype's loop (NumPy 2.4: the first in float16, the second in float32
+# and float64, for every array length). Probing once per dtype lets the kernels pick the
+# argument order so that the zero the formula gives wins, at no cost per call.
+_TIE_TAKES_SECOND: dict[tuple[str, np.dtype[Any]], bool] = {
+    (select.__name__, np.dtype(t)): _tie_takes_second(select, t)
+    for select in (np.maximum, np.minimum)
+    for t in (np.float16, np.float32, np.float64)
 }
+
+
+def select_keeping_second(
+    select: Callable[..., Any],
+    first: npt.NDArray[Any],
+    second: npt.NDArray[Any],
+    out: FloatArray,
+) -> None:
+    """Write ``select(first, second)`` into `out`, taking `second` where both are zeros."""
+    if _TIE_TAKES_SECOND[select.__name__, out.dtype]:
+        select(first, second, out=out)
+    else:
+        select(second, first, out=out)
 
 
 def relu(x: FloatArray, out: FloatArray) -> None:
@@ -164,10 +181,7 @@ def relu(x: FloatArray, out: FloatArray) -> None:
     # Two arrays take NumPy's fastest loop: max(x, 0.0) with a scalar is about twice as
     # slow as filling `out` and comparing array with array.
     out.fill(0.0)
-    if _MAXIMUM_TIE_TAKES_SECOND[out.dtype]:
-        np.maximum(x, out, out=out)
-    else:
-        np.maximum(out, x, out=out)
+    select_keeping_second(np.maximum, x, out, out)
 
 
 def relu_grad(x: FloatArray, out: FloatArray) -> None:

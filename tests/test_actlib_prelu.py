@@ -205,3 +205,13 @@ def test_large_input_spans_blocks_along_channels() -> None:
     grad = actlib.prelu_grad(x, slope)
     for channel, value in enumerate(slope):
         assert np.all(grad[:, channel, :] == value)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("slope", [-2.0, -1.0, 0.5, 2.0])
+def test_signed_zero_follows_slope_times_x(dtype: type, slope: float) -> None:
+    # For x = ±0 the formula gives slope·x, whose sign np.maximum/np.minimum must keep.
+    x = np.array([-0.0, 0.0], dtype=dtype)
+    expected = np.signbit(np.float64(slope) * x.astype(np.float64))
+    np.testing.assert_array_equal(np.signbit(actlib.prelu(x, slope)), expected)
+    np.testing.assert_array_equal(np.signbit(actlib.leaky_relu(x, slope)), expected)
