@@ -28,6 +28,8 @@ _ARITHMATEX = re.compile(
 )
 _QUOTE_MARKERS = re.compile(r"^[ \t]*(?:>[ \t]?)+")
 _CONTAINER = re.compile(r"([ \t]*(?:>[ \t]?)*)(?:([-*+]|\d{1,9}[.)])([ \t]+))?")
+_LIST_INDENT = 4
+"""Indentation of a list item's content after a blank line, in Python-Markdown (tab_length)."""
 
 
 @dataclass(frozen=True)
@@ -247,20 +249,25 @@ def _separate_spans(block: _Block, spans: Sequence[_Span]) -> str:
     edits: dict[tuple[int, int], str] = {}
     for span in spans:
         line_start = text.rfind("\0", 0, span.start) + 1
-        line_end = _line_end(text, line_start)
-        prefix, blank = _continuation(text[line_start:line_end])
+        prefix, blank = _continuation(text, line_start)
 
         lead = text[line_start : span.start]
-        if not lead.strip() or _CONTAINER.fullmatch(lead):
+        container = _CONTAINER.fullmatch(lead)
+        if container is not None and container.group(2):
+            # The formula opens a list item: it stays where it is.
             if line_start > 0:
                 edits[(line_start, line_start)] = blank + "\n"
+        elif container is not None:
+            # Only indentation or quote markers before it: indent it as its container needs.
+            separator = blank + "\n" if line_start > 0 else ""
+            edits[(line_start, span.start)] = separator + prefix
         else:
             text_end = line_start + len(lead.rstrip())
             edits[(text_end, span.start)] = "\n" + blank + "\n" + prefix
 
         end_line_start = text.rfind("\0", 0, span.end) + 1
         end_line_end = _line_end(text, span.end)
-        end_prefix, end_blank = _continuation(text[end_line_start:end_line_end])
+        end_prefix, end_blank = _continuation(text, end_line_start)
         tail = text[span.end : end_line_end]
         if not tail.strip():
             if end_line_end < len(text):
@@ -279,17 +286,35 @@ def _line_end(text: str, position: int) -> int:
     return len(text) if end < 0 else end
 
 
-def _continuation(line: str) -> tuple[str, str]:
-    """Return the prefix that continues `line`'s container, and its blank-line form.
+def _continuation(text: str, line_start: int) -> tuple[str, str]:
+    """Return the prefix that continues the container of a line, and its blank-line form.
 
-    A blockquote continues with its ``>`` markers and a list item with spaces
-    up to its content column, so an inserted line stays in the same container.
+    `line_start` is the offset of the line in the block `text`. A blockquote
+    continues with its ``>`` markers. A list item continues four spaces past
+    its marker's indentation, because Python-Markdown, unlike CommonMark, keeps
+    a paragraph after a blank line in the item only at that indentation. A
+    line without a marker continues the nearest item above it in the block (a
+    lazy continuation line).
     """
+    line = text[line_start : _line_end(text, line_start)]
     match = _CONTAINER.match(line)
     assert match is not None
-    quote, marker, spacing = match.group(1), match.group(2), match.group(3)
-    prefix = quote + (" " * (len(marker) + len(spacing)) if marker else "")
-    return prefix, quote.rstrip()
+    quote = match.group(1)
+    item = match if match.group(2) else _item_above(text, line_start)
+    if item is None:
+        return quote, quote.rstrip()
+    prefix = item.group(1) + " " * _LIST_INDENT
+    return prefix, item.group(1).rstrip()
+
+
+def _item_above(text: str, line_start: int) -> re.Match[str] | None:
+    """Return the container match of the nearest list item line above `line_start` in the block."""
+    lines = text[:line_start].split("\0")[:-1]
+    for line in reversed(lines):
+        match = _CONTAINER.match(line)
+        if match is not None and match.group(2):
+            return match
+    return None
 
 
 def _strip_math_delimiters(tex: str, display: bool) -> str:
