@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -269,6 +270,11 @@ class _Checker:
             message = f"cell {cell.number} raised {detail['type']}: {detail['message']}"
         if detail.get("fix"):
             fix = str(detail["fix"])
+        elif "builtins.SyntaxError" in detail["mro"] and not cell.options.raises:
+            version = f"{sys.version_info.major}.{sys.version_info.minor}"
+            fix = f"correct the syntax at line {line}; the cells run as Python {version}"
+        elif "builtins.SystemExit" in detail["mro"] and not cell.options.raises:
+            fix = "a note must not end its own process: remove the exit() or sys.exit() call"
         elif "builtins.MemoryError" in detail["mro"]:
             fix = (
                 "use less memory (smaller or float32 arrays, work in chunks), or raise the "
