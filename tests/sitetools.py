@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -165,6 +166,17 @@ def load_hook(name: str) -> ModuleType:
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def mentions(text: str, word: str) -> bool:
+    """Return True if ``word`` occurs in ``text`` as a whole word, case-insensitively.
+
+    A letter, digit or underscore next to it makes the occurrence part of a longer word, so
+    PReLU, ReLU6 and relu_grad do not mention ReLU. Chinese characters and punctuation end a
+    word, so 用ReLU替换 does.
+    """
+    pattern = rf"(?<![0-9A-Za-z_]){re.escape(word)}(?![0-9A-Za-z_])"
+    return re.search(pattern, text, re.IGNORECASE) is not None
 
 
 def luminance(rgb: tuple[float, float, float]) -> float:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from sitetools import (
     copy_fixture_site,
     free_port,
     luminance,
+    mentions,
     real_site,
 )
 
@@ -300,8 +302,44 @@ def test_palette_toggle_recolours_figure(visit: Visit, base_url: str) -> None:
 # --- search ---
 
 
+# Material's result count message for two or more result pages; the messages for none and one
+# end in the same phrase.
+RESULT_COUNT = re.compile(r"(\d+) 个符合条件的结果")
+RESULT_ITEMS = "li.md-search-result__item"
+# Material adds the next 4 result pages when the list's scroll position reaches its end from
+# above, so this leaves the end first. Its scroll handler runs on an animation frame.
+SCROLL_RESULTS_TO_END_JS = """
+async () => {
+  const list = document.querySelector(".md-search__scrollwrap");
+  const frames = (count) => new Promise((resolve) => {
+    const next = () => (count-- > 0 ? requestAnimationFrame(next) : resolve());
+    next();
+  });
+  list.scrollTop = 0;
+  await frames(2);
+  list.scrollTop = list.scrollHeight;
+  await frames(2);
+}
+"""
+
+
+def result_count(meta: str) -> int:
+    """Return the number of result pages in Material's result count message."""
+    if meta == "没有找到符合条件的结果":
+        return 0
+    if meta == "找到 1 个符合条件的结果":
+        return 1
+    match = RESULT_COUNT.fullmatch(meta)
+    assert match is not None, f"unknown result count message {meta!r}"
+    return int(match[1])
+
+
 def search(visit: Visit, query: str) -> list[str]:
-    """Type ``query`` into Material's search and return the result pages' paths."""
+    """Type ``query`` into Material's search and return the paths of all result pages.
+
+    Material lists the first 10 result pages and shows the rest as the reader scrolls the
+    list, so this scrolls until the list contains as many pages as the result count states.
+    """
     search_box = visit.page.locator("input[data-md-component='search-query']")
     search_box.fill(query)
     # Material reads the query on keyup, which fill() does not send.
@@ -311,20 +349,34 @@ def search(visit: Visit, query: str) -> list[str]:
         "() => document.querySelector('.md-search-result__meta')"
         ".textContent.includes('符合条件的结果')"
     )
+    meta = visit.page.locator(".md-search-result__meta").text_content() or ""
+    count = result_count(meta.strip())
+
+    items = visit.page.locator(RESULT_ITEMS)
+    while (shown := items.count()) < count:
+        visit.page.evaluate(SCROLL_RESULTS_TO_END_JS)
+        visit.page.wait_for_function(
+            f"shown => document.querySelectorAll('{RESULT_ITEMS}').length > shown", arg=shown
+        )
+
     hrefs: list[str] = visit.page.eval_on_selector_all(
         "a.md-search-result__link", "links => links.map(link => link.href)"
     )
-    return sorted({urlsplit(href).path for href in hrefs})
+    paths = sorted({urlsplit(href).path for href in hrefs})
+    # Material lists each result page once, with its matching sections inside.
+    assert items.count() == count, f"{query}: {meta!r} but {items.count()} result pages listed"
+    assert len(paths) == count, f"{query}: {meta!r} but links to {paths}"
+    return paths
 
 
 def pages_mentioning(site: Path, term: str) -> list[str]:
-    """Return the paths of the pages whose indexed text contains ``term``, from the index."""
+    """Return the paths of the pages whose indexed text has ``term`` as a whole word."""
     index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
     return sorted(
         {
             "/" + doc["location"].split("#")[0]
             for doc in index["docs"]
-            if term in (doc["title"] + doc["text"]).replace("\u200b", "")
+            if mentions((doc["title"] + " " + doc["text"]).replace("\u200b", ""), term)
         }
     )
 

@@ -12,7 +12,7 @@ from urllib.parse import urljoin, urlsplit
 import matplotlib
 import numpy
 import pytest
-from sitetools import REPO, BuiltSite, build_or_fail, contrast, real_site
+from sitetools import REPO, BuiltSite, build_or_fail, contrast, mentions, real_site
 
 pytestmark = pytest.mark.slow
 
@@ -279,7 +279,7 @@ def test_search_keeps_user_terms_whole(search_index: dict[str, object]) -> None:
 def test_search_finds_english_terms(search_index: dict[str, object], term: str) -> None:
     tokens = tokens_by_location(search_index)
     texts = plain_text(search_index)
-    pages_with_term = [location for location, text in texts.items() if term in text]
+    pages_with_term = [location for location, text in texts.items() if mentions(text, term)]
 
     assert pages_with_term, f"no page mentions {term}"
     for location in pages_with_term:
