@@ -52,8 +52,7 @@ def run_mkdocs(
 ) -> subprocess.CompletedProcess[str]:
     """Run ``mkdocs build`` in ``cwd`` and return the finished process.
 
-    The default working directory is the repository root because the search fixture site
-    names the real site's jieba dictionary relative to it.
+    The default working directory is the repository root, where the Makefile runs MkDocs.
     """
     command = [
         sys.executable,
