@@ -172,7 +172,8 @@ def _describe_location(link: Link, html_path: str, fragment: str) -> str:
         # MkDocs rewrites a resolved `page.md#id` link to `../page/#id`, so the
         # fragment is what the source still contains verbatim.
         needles = [link.url, f"#{fragment}"] if fragment else [link.url]
-        lines = source.path.read_text(encoding="utf-8").splitlines()
+        # A source that is not UTF-8 (reported by the notes hook) must not stop the check.
+        lines = source.path.read_text(encoding="utf-8", errors="replace").splitlines()
         for number, text in enumerate(lines, start=1):
             if any(needle in text for needle in needles):
                 return f"{source.name}:{number}"
