@@ -45,6 +45,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from noteexec import (
     ExecutionOptions,
     ForkserverError,
+    NoteCache,
     NoteError,
     NoteResult,
     NoteRunner,
@@ -75,6 +76,7 @@ class _State:
     command: Literal["build", "gh-deploy", "serve"] = "build"
     options = ExecutionOptions()
     results: dict[str, NoteResult] = {}  # noqa: RUF012 - replaced, never mutated in place
+    cache: NoteCache | None = None
     failed: dict[str, list[NoteError]] = {}  # noqa: RUF012 - replaced, never mutated in place
 
 
@@ -94,6 +96,7 @@ def on_config(config: MkDocsConfig) -> None:
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     _State.results = {}
+    _State.cache = None
     _State.failed = {}
     root = _root(config)
     notes_dir = root / NOTES_DIR
@@ -110,7 +113,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     started = time.monotonic()
     options = dataclasses.replace(_State.options, writable=_site_dir_inside(root, config))
     try:
-        cache = open_cache(root, options, logger=log)
+        cache = _State.cache = open_cache(root, options, logger=log)
         with NoteRunner(root=root, options=options, cache=cache, logger=log) as runner:
             results = runner.run_notes(pages)
     except (OptionsError, ForkserverError) as exc:
@@ -149,6 +152,9 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
     lost = find_lost_formulas(result.formulas, html, result.path)
     if not lost:
         return html
+    # The run passed and was cached, but the note fails: the next build must check it again.
+    if _State.cache is not None:
+        _State.cache.remove("note", result.path)
     _report(result.path, lost)
     return render_error_panel(lost) + html
 

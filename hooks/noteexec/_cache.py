@@ -15,9 +15,11 @@ only when all of these are unchanged:
 - the version of every installed distribution whose modules the run loaded.
 
 Only passing results are stored: a failed, timed-out or interrupted run is
-never cached. Entries are written atomically (a temporary file in the same
-folder, then ``os.replace``). A corrupt or truncated entry is logged as a
-warning naming its file, deleted and rewritten after the next passing run.
+never cached, and `NoteCache.remove` deletes the entry of a note that fails a
+check after its run (``hooks/notes.py`` does so for a formula lost on the
+page). Entries are written atomically (a temporary file in the same folder,
+then ``os.replace``). A corrupt or truncated entry is logged as a warning
+naming its file, deleted and rewritten after the next passing run.
 ``extra.notes.cache: false`` or ``NOTEEXEC_CACHE=0`` turns the cache off.
 """
 
@@ -214,6 +216,16 @@ class NoteCache:
                 exc,
                 path,
             )
+
+    def remove(self, kind: str, path: str) -> None:
+        """Delete the entry of `path`, e.g. for a note that ran cleanly but failed a later check."""
+        entry_file = self.entry_path(kind, path)
+        try:
+            entry_file.unlink(missing_ok=True)
+        except OSError as exc:
+            self.log.warning("cannot delete the cache entry %s: %s", entry_file, exc)
+        else:
+            self.log.debug("%s: cache entry removed", path)
 
     def _read(self, entry_file: Path, path: str) -> dict[str, Any] | None:
         try:
