@@ -35,6 +35,9 @@ from noteexec import NoteResult
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE = REPO / "tests" / "data" / "failures"
 CACHE_ENTRIES = Path(".cache") / "notes"
+NOTO_SANS_SC = (
+    REPO / "node_modules/@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf"
+)
 LOG_LINE = re.compile(r"^(DEBUG|INFO|WARNING|ERROR) +-  ", re.MULTILINE)
 
 pytestmark = pytest.mark.slow
@@ -682,3 +685,125 @@ def test_broken_link_in_note_fails(
     assert "notebooks/ok/links.md:7: broken link 'missing.md'" in finished.log
     assert "notebooks/ok/links.md:9: broken anchor '../clean/#没有这一节'" in finished.log
     assert "2 broken internal link(s)" in finished.log
+
+
+# Ctrl-C and two builds at once, on small sites of their own
+
+SMALL_HEADER = "---\ntitle: 小笔记\n---\n\n"
+
+
+def small_site(root: Path, notes: dict[str, str]) -> Path:
+    """Write a site with the notes hook, MkDocs' own theme and `notes` (name → text)."""
+    (root / "docs").mkdir(parents=True)
+    (root / "docs" / "index.md").write_text("# 首页\n", encoding="utf-8")
+    (root / "notebooks").mkdir()
+    for name, text in notes.items():
+        (root / "notebooks" / f"{name}.md").write_text(text, encoding="utf-8")
+    config = (
+        "site_name: 小站点\n"
+        "docs_dir: docs\n"
+        "theme: mkdocs\n"
+        f"hooks:\n  - {REPO.as_posix()}/hooks/notes.py\n"
+        "markdown_extensions:\n  - pymdownx.arithmatex:\n      generic: true\n"
+        "extra:\n  notes:\n    timeout: 60\n"
+        f"    fonts:\n      - {NOTO_SANS_SC.as_posix()}\n"
+    )
+    (root / "mkdocs.yml").write_text(config, encoding="utf-8")
+    return root
+
+
+def fence(code: str, options: str = "") -> str:
+    return f"```python{' ' + options if options else ''}\n{code}\n```\n\n"
+
+
+def wait_for_file(path: Path, process: subprocess.Popen[bytes], within: float) -> None:
+    deadline = time.monotonic() + within
+    while not path.exists():
+        assert process.poll() is None, "the build ended before the note started"
+        assert time.monotonic() < deadline, f"{path} did not appear within {within} s"
+        time.sleep(0.05)
+
+
+def test_interrupt_exits_130_and_caches_nothing(tmp_path: Path) -> None:
+    # Outside the site: notes may not write into it. The note holds while `hold` exists.
+    hold, started = tmp_path / "hold", tmp_path / "started"
+    hold.touch()
+    code = (
+        "import time\nfrom pathlib import Path\n\n"
+        f"Path({str(started)!r}).touch()\n"
+        f"while Path({str(hold)!r}).exists():\n    time.sleep(0.05)\n"
+        'print("released")'
+    )
+    notes = {"holding": SMALL_HEADER + fence(code), "quick": SMALL_HEADER + fence("6 * 7")}
+    site = small_site(tmp_path / "site", notes)
+    log = tmp_path / "interrupted.log"
+
+    process = start_mkdocs(site, "build", "-d", str(tmp_path / "out"), log=log)
+    watcher = ProcessWatcher(process.pid)
+    thread = watcher.start()
+    try:
+        wait_for_file(started, process, within=120)
+        os.killpg(process.pid, signal.SIGINT)
+        status = process.wait(timeout=60)
+    finally:
+        watcher.stopped.set()
+        thread.join()
+        stop(process)
+    text = log.read_text(encoding="utf-8")
+
+    assert status == 130, text
+    assert "Interrupted while the notes ran; their processes are stopped, nothing cached" in text
+    assert "site-packages/mkdocs/" not in text
+    assert "Aborted!" not in text
+    assert any("noteexec._forkserver" in command for _, command in watcher.seen.values())
+    assert watcher.left_behind() == []
+    assert [path for path in (site / ".cache").rglob("*") if path.is_file()] == []
+
+    # The same notes, released: nothing of the interrupted run is reused.
+    hold.unlink()
+    again = build(site, tmp_path / "again")
+    assert again.status == 0, again.log
+    assert "Ran 2 of 2 notes in" in again.log
+    assert "released" in (tmp_path / "again" / "holding" / "index.html").read_text("utf-8")
+
+
+def test_two_builds_share_cache(tmp_path: Path) -> None:
+    notes = {
+        "table": SMALL_HEADER
+        + "值域 $(0, 1)$。\n\n"
+        + fence("import numpy as np\nnp.linspace(0, 1, 5)"),
+        "figure": SMALL_HEADER
+        + fence("import matplotlib.pyplot as plt\nplt.plot([0, 1], [1, 0]);", 'alt="一条直线"'),
+        "example": SMALL_HEADER + fence('print("例子")') + "```pycon\n>>> 2 ** 10\n1024\n```\n",
+    }
+    site = small_site(tmp_path / "site", notes)
+    outputs = [tmp_path / "first", tmp_path / "second"]
+
+    processes = [
+        start_mkdocs(site, "build", "-d", str(out), log=out.with_suffix(".log")) for out in outputs
+    ]
+    statuses = [process.wait(timeout=300) for process in processes]
+
+    logs = [out.with_suffix(".log").read_text(encoding="utf-8") for out in outputs]
+    assert statuses == [0, 0], logs
+    sites = [
+        {
+            path.relative_to(out).as_posix(): path.read_bytes()
+            for path in sorted(out.rglob("*"))
+            if path.is_file()
+        }
+        for out in outputs
+    ]
+    assert sites[0].keys() == sites[1].keys()
+    assert [name for name in sites[0] if sites[0][name] != sites[1][name]] == []
+    assert "table/index.html" in sites[0]
+
+    entries = cache_entries(site)
+    assert len(entries) == len(notes)
+    for entry_file in entries:
+        assert NoteResult.from_json(json.loads(entry_file.read_text("utf-8"))["result"]).ok
+    assert [path for path in (site / CACHE_ENTRIES).rglob("*.tmp")] == []
+
+    third = build(site, tmp_path / "third")
+    assert third.status == 0, third.log
+    assert f"Ran 0 of {len(notes)} notes" in third.log
