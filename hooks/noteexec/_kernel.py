@@ -40,6 +40,7 @@ from noteexec._protocol import Message, class_names, matches_declared, send_mess
 from noteexec._tracking import DependencyTracker
 
 _IPYTHON_EXIT_HINT = "To exit: use 'exit', 'quit', or Ctrl-D."
+_ENGINE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
 
 
 class _Recorder:
@@ -350,9 +351,11 @@ class _Kernel:
         exception = traceback.TracebackException.from_exception(error)
         frames = list(exception.stack)
         note_frames = [i for i, frame in enumerate(frames) if frame.filename == self.note_path]
-        exception.stack = traceback.StackSummary.from_list(
-            frames[note_frames[0] :] if note_frames else []
-        )
+        # From the first note frame on, without the engine's own frames (the timeout handler,
+        # the write guard): they say nothing about the note.
+        shown = frames[note_frames[0] :] if note_frames else []
+        shown = [frame for frame in shown if not frame.filename.startswith(_ENGINE_DIR)]
+        exception.stack = traceback.StackSummary.from_list(shown)
         # The line in the running cell that led to the error, else the innermost note line.
         note_lines = [f.lineno for f in exception.stack if f.filename == self.note_path]
         in_cell = [n for n in note_lines if n and cell["line"] < n < cell["end_line"]]
