@@ -1,8 +1,8 @@
 """Bad notes and bad input in the engine: output limits, blocked writes, encodings, hints.
 
-The end-to-end matrix, one real ``mkdocs build`` and ``mkdocs serve`` of the fixture site
-tests/data/failures/, is in tests/test_failures_builds.py; this module pins the engine parts
-it relies on, each where it can fail on its own.
+tests/test_failures_builds.py runs the end-to-end matrix: real ``mkdocs build`` and
+``mkdocs serve`` runs of the fixture site tests/data/failures/. This module pins each engine
+part that the matrix relies on, so that a regression fails a test of its own.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """Block writes into the repository from a note or example process.
 
-Runs in the forked process only. An audit hook (``sys.addaudithook``) sees
-every file operation that Python code makes: ``open()`` and ``os.open`` with
-a mode or flags that write, ``os.rename``/``os.replace``, ``os.remove``,
-``os.mkdir``, ``os.rmdir``, ``shutil.rmtree``, ``os.truncate``, ``os.chmod``,
-``os.chown``, ``os.utime``, ``os.link`` and ``os.symlink``. When the target
+Runs in the forked process only. An audit hook (``sys.addaudithook``)
+receives the events of these file operations made by Python code: ``open()``
+and ``os.open`` with a mode or flags that write, ``os.rename``/``os.replace``,
+``os.remove``, ``os.mkdir``, ``os.rmdir``, ``shutil.rmtree``, ``os.truncate``,
+``os.chmod``, ``os.chown``, ``os.utime``, ``os.link`` and ``os.symlink``. When the target
 is inside the repository root and outside the writable folders (the cache
 folder, the site folder when it is inside the root, and every
 ``__pycache__`` folder, where Python writes bytecode), the hook raises

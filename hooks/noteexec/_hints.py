@@ -1,6 +1,6 @@
 """The fix for an import that failed in a note: a misspelt name, or a package to install.
 
-Runs in the note process, where the import failed, so it sees the same
+Runs in the note process, where the import failed, so it searches the same
 ``sys.path`` and installed distributions as the note.
 """
 
@@ -18,7 +18,7 @@ REQUIREMENTS_STEPS = (
     "add it to requirements.in, run `uv pip compile -q requirements.in --generate-hashes "
     "--python-version 3.11 -o requirements.txt`, then `make setup`"
 )
-"""How this repository installs a new dependency into the build's environment."""
+"""The steps that install a new dependency into the build's environment of this repository."""
 
 # Import names whose distribution on PyPI has another name.
 _DISTRIBUTIONS = {
@@ -33,7 +33,7 @@ _CANNOT_IMPORT = re.compile(r"^cannot import name '([^']+)'")
 
 
 def import_fix(error: BaseException, root: str) -> str | None:
-    """Return what to do about `error` if it is a failed import, else None."""
+    """Return the fix for `error` if it is a failed import, else None."""
     if isinstance(error, ModuleNotFoundError) and error.name:
         return _missing_module_fix(error.name, root)
     if isinstance(error, ImportError) and error.name:
