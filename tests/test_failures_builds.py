@@ -767,6 +767,43 @@ def test_interrupt_exits_130_and_caches_nothing(tmp_path: Path) -> None:
     assert "released" in (tmp_path / "again" / "holding" / "index.html").read_text("utf-8")
 
 
+def test_interrupt_during_docstring_examples(tmp_path: Path) -> None:
+    hold, started = tmp_path / "hold", tmp_path / "started"
+    hold.touch()
+    site = small_site(tmp_path / "site", {})
+    (site / "tools").mkdir()
+    module = (
+        '"""Wait while a file exists.\n\n'
+        ">>> import time\n>>> from pathlib import Path\n"
+        f">>> Path({str(started)!r}).touch()\n"
+        f">>> while Path({str(hold)!r}).exists():\n...     time.sleep(0.05)\n"
+        '"""\n'
+    )
+    (site / "tools" / "waiting.py").write_text(module, encoding="utf-8")
+    config = site / "mkdocs.yml"
+    text = config.read_text(encoding="utf-8").replace("/hooks/notes.py\n", "/hooks/doctests.py\n")
+    config.write_text(text + "    doctests:\n      - tools/*.py\n", encoding="utf-8")
+    log = tmp_path / "interrupted.log"
+
+    process = start_mkdocs(site, "build", "-d", str(tmp_path / "out"), log=log)
+    watcher = ProcessWatcher(process.pid)
+    thread = watcher.start()
+    try:
+        wait_for_file(started, process, within=120)
+        os.killpg(process.pid, signal.SIGINT)
+        status = process.wait(timeout=60)
+    finally:
+        watcher.stopped.set()
+        thread.join()
+        stop(process)
+    text = log.read_text(encoding="utf-8")
+
+    assert status == 130, text
+    assert "Interrupted while the examples ran; their processes are stopped, nothing cached" in text
+    assert watcher.left_behind() == []
+    assert [path for path in (site / ".cache").rglob("*") if path.is_file()] == []
+
+
 def test_two_builds_share_cache(tmp_path: Path) -> None:
     notes = {
         "table": SMALL_HEADER
