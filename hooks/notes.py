@@ -15,6 +15,9 @@ MkDocs events:
   A note whose text and inputs did not change since it last passed is taken from the
   cache in ``.cache/notes/``, which ``extra.notes.cache: false`` or ``NOTEEXEC_CACHE=0``
   turns off. The debug log (``mkdocs build -v``) gives each cache decision with its reason.
+  A cell whose text output was cut at its ``output_limit`` is logged as a warning, so
+  ``--strict`` stops on it; notes may write inside the repository only to ``.cache/``, the
+  site folder and ``__pycache__`` folders.
 - ``on_page_read_source`` hands MkDocs a note's executed Markdown, with the error
   panel at the top when the note failed.
 - ``on_page_content`` checks that every formula of a note's prose reached the page as
