@@ -493,6 +493,16 @@ def test_interrupt_kills_running_note(root: Path) -> None:
     assert process_gone(caught.value.server_pid)
 
 
+@pytest.fixture
+def interruptible() -> Iterator[None]:
+    """Let SIGINT raise KeyboardInterrupt even when the test run started with it ignored."""
+    # A shell starts background jobs with SIGINT ignored, and Python then installs no handler.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("interruptible")
 def test_interrupt_during_run_notes(root: Path) -> None:
     pid_file = root.parent / f"{root.name}-interrupted_many.pid"
     code = (

@@ -276,6 +276,10 @@ def mkdocs_env() -> dict[str, str]:
     return env
 
 
+def restore_default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_mkdocs(site: Path, *arguments: str, log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as output:
         return subprocess.Popen(
@@ -285,6 +289,9 @@ def start_mkdocs(site: Path, *arguments: str, log: Path) -> subprocess.Popen[byt
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            # A shell runs background jobs with SIGINT ignored, and the child would inherit
+            # that; the interrupt tests need MkDocs to see Ctrl-C as a reader's shell sends it.
+            preexec_fn=restore_default_sigint,
         )
 
 

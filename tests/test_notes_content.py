@@ -201,6 +201,15 @@ def test_note_in_nav(note: Path) -> None:
     assert relative(note) in nav_paths(nav), f"{relative(note)} is not in mkdocs.yml's nav"
 
 
+@pytest.mark.parametrize("note", all_notes(), ids=lambda note: note.stem)
+def test_note_linked_from_home_page(note: Path) -> None:
+    home = (REPO / "docs" / "index.md").read_text(encoding="utf-8")
+
+    assert f"](../{relative(note)})" in home, (
+        f"{relative(note)} is not linked from docs/index.md; add it to the list of notes there"
+    )
+
+
 # --- activation notes, on the built page ---
 
 
