@@ -25,6 +25,7 @@ MkDocs events:
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from pathlib import Path
@@ -42,6 +43,10 @@ if TYPE_CHECKING:
     from mkdocs.plugins import BasePlugin
 
 log = get_plugin_logger("actnotes.search")
+
+# jieba reports building its prefix dictionary (four lines on stderr) at INFO level on every
+# build; only its warnings are worth showing next to MkDocs' own log.
+jieba.setLogLevel(logging.WARNING)
 
 # MkDocs registers the theme's own search plugin under this name when the theme is Material.
 SEARCH_PLUGINS = ("material/search", "search")
