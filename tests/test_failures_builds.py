@@ -289,8 +289,8 @@ def start_mkdocs(site: Path, *arguments: str, log: Path) -> subprocess.Popen[byt
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            # A shell runs background jobs with SIGINT ignored, and the child would inherit
-            # that; the interrupt tests need MkDocs to see Ctrl-C as a reader's shell sends it.
+            # A shell starts background jobs with SIGINT ignored, and the child would inherit
+            # that. The interrupt tests need MkDocs to receive Ctrl-C as from a terminal.
             preexec_fn=restore_default_sigint,
         )
 
