@@ -67,7 +67,11 @@ FAILING_NOTES = {
     "no_warning": (HEADER + fence("x = 1", 'warns="UserWarning"'), 5, "emitted no such"),
     "front_matter": ("---\ntitle: T\nauthour: me\n---\n", 3, "unknown front matter key"),
     "fence": (HEADER + "```\nbare\n```\n", 5, "fence without a language"),
-    "math": (HEADER + "First $a$.\n\nThen $ x $ here.\n", 7, "does not reach the page"),
+    "math": (
+        HEADER + "First $a$.\n\n<div>\nThen $x$ here.\n</div>\n",
+        8,
+        "does not reach the page",
+    ),
     "alt": (
         HEADER + fence("import matplotlib.pyplot as plt\nplt.plot([1]);"),
         5,

@@ -126,9 +126,8 @@ def find_lost_formulas(formulas: Sequence[Formula], page_html: str, path: str) -
                 ErrorKind.MATH,
                 f"{kind} formula does not reach the page as math: {_shorten(formula.tex)}",
                 "",
-                "check the delimiters: no space after an opening or before a closing $ "
-                "of inline math, `\\$` for a literal dollar sign, no math inside raw HTML, "
-                "and escape `|` as `\\vert` inside tables",
+                "check the delimiters: `\\$` for a literal dollar sign, no math inside raw "
+                "HTML, and escape `|` as `\\vert` inside tables",
             )
         )
     return errors
