@@ -386,9 +386,10 @@ def leaky_relu(
     Notes
     -----
     α·x is computed in float64 from x and the float64 value of α, then rounded to the
-    input dtype: exact to one rounding in float64, and within 1 ULP in float16 and float32,
-    where the float64 product can land on a rounding midpoint. PyTorch rounds α to the
-    input dtype first, so its float16 and float32 results can differ in the last bit.
+    input dtype. In float64 that is one rounding. In float16 and float32 the result is
+    within 1 ULP, because the float64 product can land on a rounding midpoint. PyTorch
+    rounds α to the input dtype first, so its float16 and float32 results can differ in the
+    last bit.
     With ``negative_slope=0`` the result is ReLU, with +0 for x <= 0.
 
     References

@@ -44,8 +44,8 @@ if TYPE_CHECKING:
 
 log = get_plugin_logger("actnotes.search")
 
-# jieba reports building its prefix dictionary (four lines on stderr) at INFO level on every
-# build; only its warnings are worth showing next to MkDocs' own log.
+# jieba logs four INFO lines on stderr about its prefix dictionary on every build. Only its
+# warnings are worth showing next to MkDocs' own log.
 jieba.setLogLevel(logging.WARNING)
 
 # MkDocs registers the theme's own search plugin under this name when the theme is Material.

@@ -51,7 +51,7 @@ GBK_FIRST_BYTE = GBK_NOTE.encode("gb18030")[len(GBK_PREFIX)]
 
 @dataclass(frozen=True)
 class Case:
-    """What a failing note's message must say.
+    """Expected content of a failing note's message.
 
     Attributes
     ----------
@@ -734,7 +734,7 @@ def wait_for_file(path: Path, process: subprocess.Popen[bytes], within: float) -
 
 
 def test_interrupt_exits_130_and_caches_nothing(tmp_path: Path) -> None:
-    # Outside the site: notes may not write into it. The note holds while `hold` exists.
+    # Outside the site: notes may not write into it. The note waits while `hold` exists.
     hold, started = tmp_path / "hold", tmp_path / "started"
     hold.touch()
     code = (

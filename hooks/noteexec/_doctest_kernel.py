@@ -5,7 +5,7 @@ fence of a note or one docstring of a module, never in the caller's process.
 The examples start from an empty ``__main__`` namespace, so they must import
 what they use, as a reader pasting them would. doctest's own
 parser reads the block and its `OutputChecker` compares the output exactly:
-no option flag is set unless an example asks with a directive such as
+no option flag is set unless an example requests one with a directive such as
 ``# doctest: +ELLIPSIS``.
 """
 

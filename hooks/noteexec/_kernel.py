@@ -352,7 +352,7 @@ class _Kernel:
         frames = list(exception.stack)
         note_frames = [i for i, frame in enumerate(frames) if frame.filename == self.note_path]
         # From the first note frame on, without the engine's own frames (the timeout handler,
-        # the write guard): they say nothing about the note.
+        # the write guard): they carry no information about the note.
         shown = frames[note_frames[0] :] if note_frames else []
         shown = [frame for frame in shown if not frame.filename.startswith(_ENGINE_DIR)]
         exception.stack = traceback.StackSummary.from_list(shown)

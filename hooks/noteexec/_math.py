@@ -4,7 +4,7 @@ Jupyter's Markdown cells take ``$…$`` as inline math and ``$$…$$`` as displa
 math, also in the middle of a line or glued to the text around it. ``\\$`` is a
 literal dollar sign and ``\\begin{env}…\\end{env}`` a display environment. Math
 never spans a blank line and is not looked for in code. pymdownx.arithmatex
-(generic mode) only sees ``$$`` blocks that stand alone, so `normalise_display_math`
+(generic mode) only recognises ``$$`` blocks that stand alone, so `normalise_display_math`
 moves display math glued to text into a block of its own. `find_lost_formulas`
 compares the inventory with arithmatex's output in the page HTML, which wraps
 inline math as ``<span class="arithmatex">\\(…\\)</span>`` and display math as
