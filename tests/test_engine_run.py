@@ -19,13 +19,12 @@ from noteexec import (
     NoteRunner,
     render_error_panel,
 )
+from notetools import HEADER_LINES, cell, run, write
 
 REPO = Path(__file__).resolve().parent.parent
 NOTO_SANS_SC = (
     REPO / "node_modules/@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf"
 )
-HEADER = "---\ntitle: 测试\n---\n\n"
-HEADER_LINES = 4
 
 
 @pytest.fixture(scope="module")
@@ -40,20 +39,6 @@ def runner(root: Path) -> Iterator[NoteRunner]:
     options = ExecutionOptions(fonts=(NOTO_SANS_SC,), timeout=30, deadline_grace=1.0)
     with NoteRunner(root=root, options=options) as started:
         yield started
-
-
-def write(root: Path, name: str, body: str, header: str = HEADER) -> Path:
-    path = root / "notebooks" / f"{name}.md"
-    path.write_text(header + body, encoding="utf-8")
-    return path
-
-
-def run(runner: NoteRunner, root: Path, name: str, body: str, header: str = HEADER) -> NoteResult:
-    return runner.run_note(write(root, name, body, header))
-
-
-def cell(code: str, options: str = "") -> str:
-    return f"```python{' ' + options if options else ''}\n{code}\n```\n\n"
 
 
 def only_error(result: NoteResult) -> str:

@@ -31,10 +31,9 @@ from noteexec._kernel import _Recorder
 from noteexec._math import normalise_display_math, scan_formulas
 from noteexec._options import format_size
 from noteexec._parse import read_source
+from notetools import HEADER, HEADER_LINES, cell, errors_text, run
 
 REPO = Path(__file__).resolve().parent.parent
-HEADER = "---\ntitle: 失败\n---\n\n"
-HEADER_LINES = 4
 
 
 @pytest.fixture(scope="module")
@@ -49,24 +48,6 @@ def runner(root: Path) -> Iterator[NoteRunner]:
     options = ExecutionOptions(timeout=30, deadline_grace=1.0, output_limit=1024)
     with NoteRunner(root=root, options=options) as started:
         yield started
-
-
-def write(root: Path, name: str, body: str, header: str = HEADER) -> Path:
-    path = root / "notebooks" / f"{name}.md"
-    path.write_text(header + body, encoding="utf-8")
-    return path
-
-
-def run(runner: NoteRunner, root: Path, name: str, body: str, header: str = HEADER) -> NoteResult:
-    return runner.run_note(write(root, name, body, header))
-
-
-def cell(code: str, options: str = "") -> str:
-    return f"```python{' ' + options if options else ''}\n{code}\n```\n\n"
-
-
-def errors_text(result: NoteResult) -> str:
-    return "\n\n".join(str(error) for error in result.errors)
 
 
 def assert_ok(result: NoteResult) -> None:
